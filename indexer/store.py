@@ -1,0 +1,207 @@
+"""Reads and writes listings in the store of record, keeping the full-text index in step.
+
+A `ListingStore` works inside a session it is given; whoever owns the unit of work
+(the crawl pipeline, a CLI command, a web request) commits it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crawler.listing import Classification, CrawlInfo, Evidence, Listing, Seller
+from indexer import fts
+from indexer.models import ClassificationRow, ListingRow
+
+__all__ = ["ListingStore", "SaveOutcome", "SearchHit", "StoreCounts"]
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    listing_id: str
+    created: bool
+    changed: bool
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    listing: Listing
+    rank: float
+
+
+@dataclass(frozen=True)
+class StoreCounts:
+    listings: int
+    flagged: int
+    by_tier: dict[str, int] = field(default_factory=dict)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything in the store is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class ListingStore:
+    """Listings and their classifications, inside one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._fts = session.get_bind().dialect.name == "sqlite"
+
+    def save(self, listing: Listing, *, seen_at: datetime | None = None) -> SaveOutcome:
+        """Insert or update a listing (and its classification); first_seen never moves."""
+        seen_at = seen_at or datetime.now(UTC)
+        row = self.session.get(ListingRow, listing.id)
+        created = row is None
+        if row is None:
+            row = ListingRow(id=listing.id, first_seen=listing.first_seen or seen_at)
+            self.session.add(row)
+        before = (row.title, row.description, row.price, row.currency)
+        row.platform = listing.platform
+        row.platform_id = listing.platform_id
+        row.url = listing.url
+        row.title = listing.title
+        row.description = listing.description
+        row.price = listing.price
+        row.currency = listing.currency
+        row.seller_id = listing.seller.id if listing.seller else None
+        row.seller_name = listing.seller.name if listing.seller else None
+        row.seller_url = listing.seller.profile_url if listing.seller else None
+        row.location = listing.location
+        row.posted_at = listing.posted_at
+        row.language = listing.language
+        row.image_urls = list(listing.image_urls)
+        row.last_seen = listing.last_seen or seen_at
+        row.crawl = listing.crawl.model_dump(mode="json") if listing.crawl else None
+        if listing.evidence:
+            row.evidence = [e.model_dump(mode="json") for e in listing.evidence]
+        if listing.classification is not None:
+            self._save_classification(row, listing.classification)
+        changed = not created and before != (row.title, row.description, row.price, row.currency)
+        if self._fts and (created or changed):
+            fts.replace(self.session, row.id, row.title, row.description, row.seller_name)
+        return SaveOutcome(listing.id, created=created, changed=changed)
+
+    def _save_classification(self, row: ListingRow, result: Classification) -> None:
+        values = result.model_dump(mode="json")
+        if row.classification is None:
+            row.classification = ClassificationRow(listing_id=row.id)
+        target = row.classification
+        target.wildlife_product = result.wildlife_product
+        target.risk = result.risk
+        target.flagged = result.flagged
+        target.tier = result.tier
+        target.species = values["species"]
+        target.reasons = values["reasons"]
+        target.model = result.model
+        target.classified_at = result.classified_at
+
+    def get(self, listing_id: str) -> Listing | None:
+        row = self.session.get(ListingRow, listing_id)
+        return None if row is None else self._to_listing(row)
+
+    def flagged(
+        self, *, limit: int = 50, offset: int = 0, platform: str | None = None
+    ) -> list[Listing]:
+        """Flagged listings, highest risk first: the review queue."""
+        stmt = (
+            select(ListingRow)
+            .join(ListingRow.classification)
+            .where(ClassificationRow.flagged.is_(True))
+            .order_by(ClassificationRow.risk.desc(), ListingRow.last_seen.desc(), ListingRow.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        if platform:
+            stmt = stmt.where(ListingRow.platform == platform)
+        return [self._to_listing(row) for row in self.session.scalars(stmt).unique()]
+
+    def search(self, query: str, *, limit: int = 50, flagged_only: bool = False) -> list[SearchHit]:
+        """Full-text search, best match first; `flagged_only` keeps the review queue's hits."""
+        ranked = fts.search_ids(self.session, query, limit=max(limit * 4, 200))
+        if not ranked:
+            return []
+        rows = {
+            row.id: row
+            for row in self.session.scalars(
+                select(ListingRow).where(ListingRow.id.in_([i for i, _ in ranked]))
+            ).unique()
+        }
+        hits = []
+        for listing_id, rank in ranked:
+            row = rows.get(listing_id)
+            if row is None:
+                continue
+            if flagged_only and not (row.classification and row.classification.flagged):
+                continue
+            hits.append(SearchHit(self._to_listing(row), rank))
+            if len(hits) == limit:
+                break
+        return hits
+
+    def counts(self, *, platform: str | None = None) -> StoreCounts:
+        listings = select(func.count()).select_from(ListingRow)
+        tiers = (
+            select(ClassificationRow.tier, func.count())
+            .join(ClassificationRow.listing)
+            .group_by(ClassificationRow.tier)
+        )
+        flagged = (
+            select(func.count())
+            .select_from(ClassificationRow)
+            .join(ClassificationRow.listing)
+            .where(ClassificationRow.flagged.is_(True))
+        )
+        if platform:
+            listings = listings.where(ListingRow.platform == platform)
+            tiers = tiers.where(ListingRow.platform == platform)
+            flagged = flagged.where(ListingRow.platform == platform)
+        return StoreCounts(
+            listings=self.session.scalar(listings) or 0,
+            flagged=self.session.scalar(flagged) or 0,
+            by_tier={tier: n for tier, n in self.session.execute(tiers)},
+        )
+
+    @staticmethod
+    def _to_listing(row: ListingRow) -> Listing:
+        seller = None
+        if row.seller_id or row.seller_name or row.seller_url:
+            seller = Seller(id=row.seller_id, name=row.seller_name, profile_url=row.seller_url)
+        classification = None
+        if row.classification is not None:
+            c = row.classification
+            classification = Classification(
+                wildlife_product=c.wildlife_product,
+                risk=c.risk,
+                flagged=c.flagged,
+                tier=c.tier,  # type: ignore[arg-type]
+                species=c.species,
+                reasons=c.reasons,
+                model=c.model,
+                classified_at=_aware(c.classified_at),
+            )
+        return Listing(
+            id=row.id,
+            platform=row.platform,
+            platform_id=row.platform_id,
+            url=row.url,
+            title=row.title,
+            description=row.description,
+            price=row.price,
+            currency=row.currency,
+            seller=seller,
+            location=row.location,
+            posted_at=_aware(row.posted_at),
+            language=row.language,
+            image_urls=row.image_urls or [],
+            first_seen=_aware(row.first_seen),
+            last_seen=_aware(row.last_seen),
+            crawl=CrawlInfo.model_validate(row.crawl) if row.crawl else None,
+            classification=classification,
+            evidence=[Evidence.model_validate(e) for e in row.evidence or []],
+        )

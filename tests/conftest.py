@@ -1,0 +1,84 @@
+"""Fixtures shared by the whole suite: the sandbox over real HTTP, a crawled store, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from indexer import Database
+
+if TYPE_CHECKING:
+    from sandbox import SandboxServer
+
+SANDBOX_SEED = 20261121
+
+
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, data_dir: Path | None = None, stdin: str | None = None,
+            timeout: float = 300, env: dict[str, str] | None = None) -> CliResult:
+    """Run the real ``wildwatch`` command in a child process (Scrapy's reactor is one-shot)."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("WILDWATCH_DATA_DIR", None)
+    if env and "WILDWATCH_DATA_DIR" in env:
+        full_env["WILDWATCH_DATA_DIR"] = env["WILDWATCH_DATA_DIR"]
+    command = [sys.executable, "-m", "wildwatch", *args]
+    if data_dir is not None:
+        command += ["--data-dir", str(data_dir)]
+    proc = subprocess.run(command, input=stdin, capture_output=True, text=True,
+                          timeout=timeout, env=full_env, check=False)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    from sandbox import SandboxServer
+
+    server = SandboxServer(seed=SANDBOX_SEED)
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass(frozen=True)
+class CrawledStore:
+    """A store filled by one real crawl of the sandbox, and what the crawl reported."""
+
+    data_dir: Path
+    database: Database
+    report: dict[str, Any]
+    server: SandboxServer
+
+
+@pytest.fixture(scope="session")
+def crawled_store(sandbox_server: SandboxServer, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[CrawledStore]:
+    """Runs ``wildwatch crawl sandbox-bazaar`` against the sandbox once for the session."""
+    data_dir = tmp_path_factory.mktemp("crawled")
+    result = run_cli("crawl", "sandbox-bazaar", "--base-url", sandbox_server.url, data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    database = Database.for_data_dir(data_dir)
+    yield CrawledStore(data_dir, database, report, sandbox_server)
+    database.dispose()
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    db = Database.for_data_dir(tmp_path)
+    db.create_schema()
+    yield db
+    db.dispose()
