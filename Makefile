@@ -36,8 +36,10 @@ $(SYSTEM_DEPS): Makefile
 
 system-deps: $(SYSTEM_DEPS)
 
+DEMO_DATA_DIR ?= var/demo
+
 demo: setup
-	$(BIN)/wildwatch demo
+	$(BIN)/wildwatch demo --data-dir $(DEMO_DATA_DIR)
 
 test: setup
 	$(BIN)/ruff check .

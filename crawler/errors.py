@@ -1,7 +1,7 @@
 """Errors raised by the crawler.
 
-    CrawlerError
-     └── SourceConfigError   config/sources.yaml is missing, unreadable or invalid
+CrawlerError
+ └── SourceConfigError   config/sources.yaml is missing, unreadable or invalid
 """
 
 

@@ -40,8 +40,40 @@ class ExtractedFields:
 
 
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote br dd div dl dt figcaption footer form h1 h2 h3 h4 h5 "
-    "h6 header hr li main nav ol p pre section table td th tr ul".split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+    ]
 )
 _HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript"})
 

@@ -164,7 +164,9 @@ class Listing(BaseModel):
     location: ShortText | None = None
     posted_at: datetime | None = None
     # A page may show hundreds of images; keep the first MAX_IMAGES rather than fail.
-    image_urls: Annotated[list[Url], BeforeValidator(lambda v: v[:MAX_IMAGES] if isinstance(v, list) else v)] = Field(default_factory=list)
+    image_urls: Annotated[
+        list[Url], BeforeValidator(lambda v: v[:MAX_IMAGES] if isinstance(v, list) else v)
+    ] = Field(default_factory=list)
     language: str | None = Field(default=None, max_length=16)
     first_seen: datetime | None = None
     last_seen: datetime | None = None

@@ -1,7 +1,7 @@
 """Errors raised by the indexer.
 
-    IndexerError
-     └── StoreError   the store of record cannot be opened or written
+IndexerError
+ └── StoreError   the store of record cannot be opened or written
 """
 
 

@@ -11,6 +11,7 @@ Diacritics are folded by the tokenizer, so Vietnamese matches with or without th
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
@@ -52,7 +53,7 @@ def _bigrams(run: str) -> str:
     units = _clusters(run)
     if len(units) == 1:
         return units[0]
-    return " ".join(a + b for a, b in zip(units, units[1:], strict=False))
+    return " ".join(a + b for a, b in pairwise(units))
 
 
 def index_terms(value: str) -> str:
@@ -125,8 +126,9 @@ def search_ids(session: Session, query: str, limit: int) -> list[tuple[str, floa
         return []
     rows = session.execute(
         text(
-            "SELECT listing_id, bm25(listing_fts, 0.0, 4.0, 1.0, 1.0, 0.5) AS rank FROM listing_fts "
-            "WHERE listing_fts MATCH :q ORDER BY rank LIMIT :limit"
+            # Column weights: title counts most, the single-character column least.
+            "SELECT listing_id, bm25(listing_fts, 0.0, 4.0, 1.0, 1.0, 0.5) AS rank "
+            "FROM listing_fts WHERE listing_fts MATCH :q ORDER BY rank LIMIT :limit"
         ),
         {"q": expression, "limit": limit},
     )

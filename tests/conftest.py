@@ -28,8 +28,13 @@ class CliResult:
     stderr: str
 
 
-def run_cli(*args: str, data_dir: Path | None = None, stdin: str | None = None,
-            timeout: float = 300, env: dict[str, str] | None = None) -> CliResult:
+def run_cli(
+    *args: str,
+    data_dir: Path | None = None,
+    stdin: str | None = None,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+) -> CliResult:
     """Run the real ``wildwatch`` command in a child process (Scrapy's reactor is one-shot)."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("WILDWATCH_DATA_DIR", None)
@@ -38,8 +43,15 @@ def run_cli(*args: str, data_dir: Path | None = None, stdin: str | None = None,
     command = [sys.executable, "-m", "wildwatch", *args]
     if data_dir is not None:
         command += ["--data-dir", str(data_dir)]
-    proc = subprocess.run(command, input=stdin, capture_output=True, text=True,
-                          timeout=timeout, env=full_env, check=False)
+    proc = subprocess.run(
+        command,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        check=False,
+    )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -64,8 +76,9 @@ class CrawledStore:
 
 
 @pytest.fixture(scope="session")
-def crawled_store(sandbox_server: SandboxServer, tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[CrawledStore]:
+def crawled_store(
+    sandbox_server: SandboxServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CrawledStore]:
     """Runs ``wildwatch crawl sandbox-bazaar`` against the sandbox once for the session."""
     data_dir = tmp_path_factory.mktemp("crawled")
     result = run_cli("crawl", "sandbox-bazaar", "--base-url", sandbox_server.url, data_dir=data_dir)

@@ -72,7 +72,9 @@ class MarketplaceSpider(scrapy.Spider):
         now = datetime.now(UTC)
         seller = None
         if fields.seller_id or fields.seller_name or fields.seller_url:
-            seller = Seller(id=fields.seller_id, name=fields.seller_name, profile_url=fields.seller_url)
+            seller = Seller(
+                id=fields.seller_id, name=fields.seller_name, profile_url=fields.seller_url
+            )
         try:
             listing = Listing(
                 platform=self.source.platform,

@@ -15,7 +15,8 @@ SOURCES = Path(__file__).resolve().parents[2] / "config" / "sources.yaml"
 
 PAGE = """<html lang="vi"><body>
 <h1 class="listing-title">Vòng &lt;ngà&gt; voi</h1>
-<div class="listing-description"><p>Hàng  thật,</p><p>giao <b>kín</b> đáo</p><script>steal()</script></div>
+<div class="listing-description">
+<p>Hàng  thật,</p><p>giao <b>kín</b> đáo</p><script>steal()</script></div>
 <span class="listing-price" data-amount="1250000" data-currency="vnd">1.250.000 ₫</span>
 <a class="seller-link" href="/seller/s07">Anh Ba</a>
 <img class="listing-photo" src="/img/a/1.svg"><img class="listing-photo" src="/img/a/2.svg">
@@ -89,6 +90,8 @@ def test_sources_file_errors_name_the_source_and_field(tmp_path: Path) -> None:
 
 def test_relative_start_urls_need_a_base() -> None:
     source = load_sources(SOURCES)["sandbox-bazaar"]
-    assert source.resolved_start_urls("http://127.0.0.1:8100") == ["http://127.0.0.1:8100/search?q="]
+    assert source.resolved_start_urls("http://127.0.0.1:8100") == [
+        "http://127.0.0.1:8100/search?q="
+    ]
     with pytest.raises(SourceConfigError, match="no base_url"):
         source.resolved_start_urls(None)

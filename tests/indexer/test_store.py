@@ -13,21 +13,35 @@ from indexer.fts import index_terms, match_expression
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def listing(pid: str, title: str, description: str | None = None, risk: float | None = None,
-            **extra: object) -> Listing:
+def listing(
+    pid: str, title: str, description: str | None = None, risk: float | None = None, **extra: object
+) -> Listing:
     classification = None
     if risk is not None:
         classification = Classification(
-            wildlife_product=risk, risk=risk, flagged=risk >= 0.5,
+            wildlife_product=risk,
+            risk=risk,
+            flagged=risk >= 0.5,
             tier="high" if risk >= 0.8 else "medium" if risk >= 0.5 else "none",
-            species=[SpeciesMatch(name="African elephant", scientific_name="Loxodonta africana",
-                                  cites_appendix="I")],
+            species=[
+                SpeciesMatch(
+                    name="African elephant",
+                    scientific_name="Loxodonta africana",
+                    cites_appendix="I",
+                )
+            ],
             reasons=[Reason(kind="product", term=title[:5], start=0, end=min(5, len(title)))],
             model="test",
         )
-    return Listing(platform="bazaar", platform_id=pid, url=f"https://bazaar.example/l/{pid}",
-                   title=title, description=description, classification=classification,
-                   **extra)  # type: ignore[arg-type]
+    return Listing(
+        platform="bazaar",
+        platform_id=pid,
+        url=f"https://bazaar.example/l/{pid}",
+        title=title,
+        description=description,
+        classification=classification,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def save(db: Database, *items: Listing, seen_at: datetime = T0) -> None:
@@ -43,15 +57,25 @@ def search(db: Database, query: str, **kwargs: object) -> list[str]:
 
 
 def test_round_trip_keeps_every_field(database: Database) -> None:
-    original = listing("1", "象牙手镯", "老料 微信 ivory88", risk=0.9, price=3800.0, currency="CNY",
-                       seller=Seller(id="s1", name="老王", profile_url="https://bazaar.example/s/1"),
-                       location="广州", language="zh", image_urls=["https://img.example/1.jpg"])
+    original = listing(
+        "1",
+        "象牙手镯",
+        "老料 微信 ivory88",
+        risk=0.9,
+        price=3800.0,
+        currency="CNY",
+        seller=Seller(id="s1", name="老王", profile_url="https://bazaar.example/s/1"),
+        location="广州",
+        language="zh",
+        image_urls=["https://img.example/1.jpg"],
+    )
     save(database, original)
     with database.session() as session:
         loaded = ListingStore(session).get("bazaar:1")
     assert loaded is not None
     assert loaded.model_dump(exclude={"first_seen", "last_seen"}) == original.model_dump(
-        exclude={"first_seen", "last_seen"})
+        exclude={"first_seen", "last_seen"}
+    )
     assert loaded.first_seen == T0
 
 
@@ -59,8 +83,9 @@ def test_second_save_updates_but_keeps_first_seen(database: Database) -> None:
     save(database, listing("1", "ivory bangle", risk=0.9))
     later = T0 + timedelta(days=2)
     with database.session() as session:
-        outcome = ListingStore(session).save(listing("1", "ivory bangle, price drop", risk=0.9),
-                                             seen_at=later)
+        outcome = ListingStore(session).save(
+            listing("1", "ivory bangle, price drop", risk=0.9), seen_at=later
+        )
     assert (outcome.created, outcome.changed) == (False, True)
     with database.session() as session:
         loaded = ListingStore(session).get("bazaar:1")
@@ -70,8 +95,13 @@ def test_second_save_updates_but_keeps_first_seen(database: Database) -> None:
 
 
 def test_review_queue_is_flagged_only_highest_risk_first(database: Database) -> None:
-    save(database, listing("a", "resin elephant", risk=0.1), listing("b", "tusk", risk=0.95),
-         listing("c", "bangle", risk=0.6), listing("d", "phone"))
+    save(
+        database,
+        listing("a", "resin elephant", risk=0.1),
+        listing("b", "tusk", risk=0.95),
+        listing("c", "bangle", risk=0.6),
+        listing("d", "phone"),
+    )
     with database.session() as session:
         store = ListingStore(session)
         assert [x.id for x in store.flagged()] == ["bazaar:b", "bazaar:c"]
@@ -95,8 +125,9 @@ def test_review_queue_is_flagged_only_highest_risk_first(database: Database) -> 
         ("ivoire", []),
     ],
 )
-def test_full_text_search_in_many_scripts(database: Database, query: str, expected: list[str]
-                                          ) -> None:
+def test_full_text_search_in_many_scripts(
+    database: Database, query: str, expected: list[str]
+) -> None:
     save(
         database,
         listing("zh", "出售象牙手镯", "老料，微信联系"),

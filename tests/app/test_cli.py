@@ -1,0 +1,57 @@
+"""Conventions every command keeps: --help, --data-dir, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+COMMANDS = ["demo", "classify", "serve", "crawl", "search"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_and_data_dir(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    assert "--data-dir" in result.stdout
+    assert "WILDWATCH_DATA_DIR" in result.stdout
+
+
+def test_top_level_help_lists_the_commands() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in [*COMMANDS, "sandbox"]:
+        assert command in result.stdout
+
+
+def test_a_file_as_data_dir_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run_cli("search", "ivory", data_dir=blocker)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: data directory {blocker} exists and is not a directory"
+    ]
+
+
+def test_data_dir_from_the_environment(tmp_path: Path) -> None:
+    result = run_cli("search", "ivory", env={"WILDWATCH_DATA_DIR": str(tmp_path / "d")})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "d" / "wildwatch.db").exists()
+
+
+def test_unknown_source_names_the_known_ones(tmp_path: Path) -> None:
+    result = run_cli("crawl", "no-such-site", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "no source named 'no-such-site'" in result.stderr
+    assert "sandbox-bazaar" in result.stderr
+
+
+def test_search_prints_hits_from_the_store(crawled_store) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("search", "象牙", "--limit", "5", data_dir=crawled_store.data_dir)
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.splitlines()
+    assert 1 <= len(rows) <= 5
+    assert all("sandbox-bazaar:" in row for row in rows)

@@ -1,0 +1,151 @@
+"""The whole path over real HTTP: sandbox -> Scrapy spider -> classifier -> SQLite store."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+from indexer import ListingStore
+from tests.conftest import CrawledStore, run_cli
+
+PLATFORM = "sandbox-bazaar"
+
+
+def risks_by_category(crawled: CrawledStore) -> dict[str, list[float]]:
+    corpus = {item.listing_id: item for item in crawled.server.corpus.listings}
+    out: dict[str, list[float]] = defaultdict(list)
+    with crawled.database.session() as session:
+        store = ListingStore(session)
+        for listing_id, item in corpus.items():
+            stored = store.get(f"{PLATFORM}:{listing_id}")
+            assert stored is not None and stored.classification is not None, listing_id
+            out[item.category].append(stored.classification.risk)
+    return out
+
+
+def test_crawl_stores_every_sandbox_listing_once(crawled_store: CrawledStore) -> None:
+    corpus = crawled_store.server.corpus.listings
+    with crawled_store.database.session() as session:
+        counts = ListingStore(session).counts(platform=PLATFORM)
+    assert crawled_store.report["stored"] == len(corpus) == counts.listings
+    assert crawled_store.report["errors"] == 0
+    fetched = [r.path for r in crawled_store.server.requests if r.path.startswith("/listing/")]
+    assert len(fetched) == len(set(fetched)) == len(corpus)
+
+
+def test_crawl_obeys_robots_txt(crawled_store: CrawledStore) -> None:
+    paths = [r.path for r in crawled_store.server.requests]
+    assert "/robots.txt" in paths
+    assert not [p for p in paths if p.startswith("/private")]
+
+
+def test_stored_fields_match_the_pages(crawled_store: CrawledStore) -> None:
+    with crawled_store.database.session() as session:
+        store = ListingStore(session)
+        for item in crawled_store.server.corpus.listings[:60]:
+            stored = store.get(f"{PLATFORM}:{item.listing_id}")
+            assert stored is not None
+            assert stored.title == item.title
+            assert stored.currency == item.currency
+            assert stored.price == float(item.price)
+            assert stored.seller is not None and stored.seller.id == item.seller_id
+            assert stored.language == item.language
+            assert stored.crawl is not None and stored.crawl.status == 200
+
+
+def test_clear_offers_rank_above_lookalikes_and_ordinary_goods(crawled_store: CrawledStore) -> None:
+    risks = risks_by_category(crawled_store)
+    illegal = risks["illegal"]
+    others = risks["lookalike"] + risks["ordinary"]
+    # Share of (clear offer, harmless listing) pairs ordered the right way round.
+    pairs = sum(1 for a in illegal for b in others if a > b)
+    ties = sum(1 for a in illegal for b in others if a == b)
+    auc = (pairs + ties / 2) / (len(illegal) * len(others))
+    assert auc >= 0.97, f"ranking AUC {auc:.3f}"
+    flagged_illegal = sum(r >= 0.5 for r in illegal) / len(illegal)
+    assert flagged_illegal >= 0.9, f"only {flagged_illegal:.0%} of clear offers flagged"
+    assert max(risks["ordinary"]) < 0.5, "an ordinary listing was flagged"
+
+
+def test_review_queue_top_is_real_offers(crawled_store: CrawledStore) -> None:
+    categories = {
+        f"{PLATFORM}:{x.listing_id}": x.category for x in crawled_store.server.corpus.listings
+    }
+    n_offers = sum(c in {"illegal", "coded"} for c in categories.values())
+    with crawled_store.database.session() as session:
+        top = ListingStore(session).flagged(limit=n_offers // 2)
+    offers = sum(categories[x.id] in {"illegal", "coded"} for x in top)
+    assert offers / len(top) >= 0.95
+
+
+def test_chinese_query_finds_the_chinese_ivory_listings(crawled_store: CrawledStore) -> None:
+    expected = {
+        f"{PLATFORM}:{x.listing_id}"
+        for x in crawled_store.server.corpus.listings
+        if "象牙" in f"{x.title}\n{x.description}"
+    }
+    assert len(expected) >= 3
+    with crawled_store.database.session() as session:
+        hits = ListingStore(session).search("象牙", limit=500)
+    assert {h.listing.id for h in hits} == expected
+
+
+def test_demo_once_summary_matches_the_store(tmp_path: Path) -> None:
+    result = run_cli("demo", "--once", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert Path(summary["db"]) == tmp_path.resolve() / "wildwatch.db"
+    assert summary["crawled"] == summary["store_listings"] >= 500
+    assert summary["flagged"] == summary["store_flagged"] > 0
+    assert sum(summary["by_tier"].values()) == summary["crawled"]
+    # Running it again updates the same listings rather than adding copies.
+    again = json.loads(run_cli("demo", "--once", data_dir=tmp_path).stdout.splitlines()[-1])
+    assert again["store_listings"] == summary["store_listings"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_demo_ends_by_serving_the_review_app(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "wildwatch",
+            "demo",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        page = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    page = response.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert page is not None, proc.stderr.read() if proc.poll() is not None else "no answer"
+        assert "Flagged listings" in page
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert f"review app: http://127.0.0.1:{port}/" in out
+    assert "flagged" in out

@@ -1,0 +1,5 @@
+"""``python -m wildwatch`` runs the command line."""
+
+from wildwatch.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""The ``wildwatch classify`` contract: JSON lines in, one JSON line out per good line.
+
+Input lines: ``{"id", "title", "description"?, "lang"?, "price"?, "currency"?, "url"?}``.
+Output lines: ``{"id", "wildlife_product", "risk", "flagged", "tier", "species",
+"reasons"}`` with ``id`` exactly as given. A line that is not such an object is
+reported on stderr by line number and skipped; the others are still classified.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from classifiers import BaselineClassifier
+from crawler.listing import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS
+
+__all__ = ["ClassifyRequest", "ClassifyRun", "classify_stream", "result_line"]
+
+# A line longer than this is refused outright rather than parsed.
+MAX_LINE_CHARS = 1_000_000
+
+
+class ClassifyRequest(BaseModel):
+    """One input line. Unknown keys are ignored so callers may pass whole records."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: StrictStr | StrictInt
+    title: StrictStr
+    description: StrictStr | None = None
+    lang: StrictStr | None = Field(default=None, max_length=16)
+    price: float | None = Field(default=None, ge=0)
+    currency: StrictStr | None = Field(default=None, max_length=8)
+    url: StrictStr | None = Field(default=None, max_length=4096)
+
+
+@dataclass
+class ClassifyRun:
+    """Counts from one run over an input stream."""
+
+    lines: int = 0
+    classified: int = 0
+    skipped: int = 0
+
+
+def result_line(request: ClassifyRequest, classifier: BaselineClassifier) -> dict[str, Any]:
+    result = classifier.classify(
+        request.title[:MAX_TITLE_CHARS],
+        request.description[:MAX_DESCRIPTION_CHARS] if request.description else None,
+        lang=request.lang,
+        price=request.price,
+        currency=request.currency,
+    )
+    body = result.model_dump(mode="json", include={"wildlife_product", "risk", "flagged", "tier"})
+    return {
+        "id": request.id,
+        **body,
+        "species": [s.model_dump(mode="json") for s in result.species],
+        "reasons": [r.model_dump(mode="json") for r in result.reasons],
+    }
+
+
+def _problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}" if where else err["msg"]
+
+
+def classify_stream(
+    lines: Iterable[str],
+    out: TextIO,
+    classifier: BaselineClassifier,
+    on_error: Callable[[int, str], None],
+) -> ClassifyRun:
+    """Classify every line of `lines`, writing results to `out` and problems to `on_error`."""
+    run = ClassifyRun()
+    for number, line in enumerate(lines, start=1):
+        run.lines += 1
+        if not line.strip():
+            run.lines -= 1
+            continue
+        if len(line) > MAX_LINE_CHARS:
+            on_error(number, f"line longer than {MAX_LINE_CHARS} characters")
+            run.skipped += 1
+            continue
+        try:
+            payload = json.loads(line)
+        except json.JSONDecodeError as exc:
+            on_error(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            run.skipped += 1
+            continue
+        if not isinstance(payload, dict):
+            on_error(number, f"expected a JSON object, got {type(payload).__name__}")
+            run.skipped += 1
+            continue
+        try:
+            request = ClassifyRequest.model_validate(payload)
+        except ValidationError as exc:
+            on_error(number, _problem(exc))
+            run.skipped += 1
+            continue
+        out.write(json.dumps(result_line(request, classifier), ensure_ascii=False) + "\n")
+        run.classified += 1
+    out.flush()
+    return run

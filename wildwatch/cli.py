@@ -1,0 +1,222 @@
+"""The ``wildwatch`` command line: one group, one command per job.
+
+Every command takes ``--data-dir`` (or ``WILDWATCH_DATA_DIR``); failures are one line
+on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from wildwatch import __version__
+from wildwatch.config import DATA_DIR_ENV, AppConfig
+from wildwatch.errors import InputError, WildwatchError
+
+logger = logging.getLogger("wildwatch")
+
+
+def data_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds ``--data-dir`` and hands the command a resolved `AppConfig` as ``config``."""
+
+    @click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar=DATA_DIR_ENV,
+        show_envvar=True,
+        help="Where the store, evidence and state live "
+        "[default: $XDG_DATA_HOME/wildwatch or ~/.local/share/wildwatch].",
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, data_dir: Path | None, **kwargs: Any) -> Any:
+        return func(*args, config=AppConfig.at(data_dir), **kwargs)
+
+    return wrapper
+
+
+class WildwatchGroup(click.Group):
+    """Turns the project's own errors into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WildwatchError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=WildwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wildwatch")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+def main(verbose: int) -> None:
+    """wildwatch: find illegal wildlife trade in online marketplaces and social media."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Crawl, classify and index, print a JSON summary, exit.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Review app address.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--seed", default=20261121, show_default=True, help="Sandbox corpus seed.")
+@data_dir_option
+def demo(config: AppConfig, once: bool, host: str, port: int, seed: int) -> None:
+    """Start the sandbox marketplace, crawl it, classify, index, then serve the review app.
+
+    With --once, the last line printed is one JSON object:
+    {"crawled": N, "flagged": M, "db": PATH, ...}.
+    """
+    from sandbox import SandboxServer
+    from wildwatch.demo import crawl_sandbox
+
+    sandbox = SandboxServer(seed=seed)
+    sandbox.start()
+    try:
+        if not once:
+            click.echo(f"sandbox marketplace at {sandbox.url}", err=True)
+            click.echo("crawling, classifying and indexing ...", err=True)
+        summary = crawl_sandbox(config, sandbox)
+        if once:
+            click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+            return
+        click.echo(
+            f"crawled {summary.crawled} listings from {summary.pages} pages in "
+            f"{summary.seconds:.1f} s; {summary.flagged} flagged "
+            f"(tiers: {', '.join(f'{k} {v}' for k, v in sorted(summary.by_tier.items()))})"
+        )
+        click.echo(f"store: {summary.db}")
+        _serve(config, host, port)
+    finally:
+        sandbox.stop()
+
+
+def _serve(config: AppConfig, host: str, port: int) -> None:
+    import uvicorn
+
+    from wildwatch.web import create_app
+
+    click.echo(f"review app: http://{host}:{port}/   (Ctrl-C to stop)")
+    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@data_dir_option
+def serve(config: AppConfig, host: str, port: int) -> None:
+    """Serve the review app over the store in the data directory."""
+    _serve(config, host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8100, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--seed", default=20261121, show_default=True, help="Corpus seed.")
+def sandbox(host: str, port: int, seed: int) -> None:
+    """Serve the local demo marketplace (a stand-in for real sites) until Ctrl-C."""
+    from sandbox import SandboxServer
+
+    server = SandboxServer(host=host, port=port, seed=seed)
+    server.start()
+    click.echo(f"sandbox marketplace at {server.url}/   (Ctrl-C to stop)")
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@main.command()
+@click.argument("source_name", metavar="SOURCE")
+@click.option("--base-url", help="Base for the source's relative start URLs.")
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sources file [default: config/sources.yaml].",
+)
+@data_dir_option
+def crawl(
+    config: AppConfig, source_name: str, base_url: str | None, sources_file: Path | None
+) -> None:
+    """Crawl one configured SOURCE into the store, classifying every listing."""
+    from crawler.sources import load_sources
+    from wildwatch.config import default_sources_file
+    from wildwatch.crawl import run_crawl
+
+    sources = load_sources(sources_file or default_sources_file())
+    if source_name not in sources:
+        raise InputError(f"no source named {source_name!r}; known: {', '.join(sorted(sources))}")
+    report = run_crawl(sources[source_name], config.database_url, base_url=base_url)
+    click.echo(json.dumps(report.__dict__, ensure_ascii=False))
+
+
+@main.command()
+@click.option(
+    "--input",
+    "input_file",
+    default="-",
+    show_default=True,
+    type=click.File("r", encoding="utf-8"),
+    help="JSON lines to classify ('-' for stdin).",
+)
+@click.option(
+    "--output",
+    "output_file",
+    default="-",
+    show_default=True,
+    type=click.File("w", encoding="utf-8"),
+    help="Where to write results ('-' for stdout).",
+)
+@data_dir_option
+def classify(config: AppConfig, input_file: TextIO, output_file: TextIO) -> None:
+    """Score JSON lines of listings for wildlife trade (a stable contract).
+
+    Each input line: {"id", "title", "description"?, "lang"?, "price"?, "currency"?,
+    "url"?}. Each output line: {"id", "wildlife_product", "risk", "flagged", "tier",
+    "species", "reasons"}. Bad lines are reported on stderr by number and skipped;
+    the exit status is 1 if any line was skipped.
+    """
+    from classifiers import BaselineClassifier
+    from wildwatch.classify_io import classify_stream
+
+    def report(line: int, problem: str) -> None:
+        click.echo(f"wildwatch classify: line {line}: {problem}; skipped", err=True)
+
+    run = classify_stream(input_file, output_file, BaselineClassifier.default(), report)
+    if run.skipped:
+        raise click.ClickException(f"{run.skipped} of {run.lines} input lines skipped")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--flagged", is_flag=True, help="Only flagged listings.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@data_dir_option
+def search(config: AppConfig, query: str, limit: int, flagged: bool, as_json: bool) -> None:
+    """Full-text search of the store, in any language."""
+    from indexer import Database, ListingStore
+
+    database = Database(config.database_url)
+    database.create_schema()
+    with database.session() as session:
+        hits = ListingStore(session).search(query, limit=limit, flagged_only=flagged)
+    for hit in hits:
+        listing, c = hit.listing, hit.listing.classification
+        if as_json:
+            click.echo(listing.model_dump_json(include={"id", "url", "title", "classification"}))
+        else:
+            risk = f"{c.risk:.2f} {c.tier:<6}" if c else "  -         "
+            click.echo(f"{risk}  {listing.id:<28}  {listing.title[:80]}")
+    if not as_json:
+        click.echo(f"{len(hits)} result(s)", err=True)

@@ -1,0 +1,59 @@
+"""The main job: start the sandbox, crawl it, classify, index, and report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from crawler.sources import load_sources
+from indexer import Database, ListingStore
+from sandbox import SandboxServer
+from wildwatch.config import AppConfig, default_sources_file
+from wildwatch.crawl import CrawlReport, run_crawl
+
+__all__ = ["DEMO_SOURCE", "DemoSummary", "crawl_sandbox"]
+
+DEMO_SOURCE = "sandbox-bazaar"
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What the demo crawl did, next to what the store now holds for the sandbox."""
+
+    crawled: int
+    flagged: int
+    db: str
+    store_listings: int
+    store_flagged: int
+    by_tier: dict[str, int]
+    pages: int
+    errors: int
+    seconds: float
+    sandbox_url: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def crawl_sandbox(config: AppConfig, sandbox: SandboxServer) -> DemoSummary:
+    """Crawl the running sandbox marketplace into the store in `config`."""
+    source = load_sources(default_sources_file())[DEMO_SOURCE]
+    report: CrawlReport = run_crawl(source, config.database_url, base_url=sandbox.url)
+    database = Database(config.database_url)
+    try:
+        with database.session() as session:
+            counts = ListingStore(session).counts(platform=source.platform)
+    finally:
+        database.dispose()
+    return DemoSummary(
+        crawled=report.stored,
+        flagged=report.flagged,
+        db=str(config.database_path),
+        store_listings=counts.listings,
+        store_flagged=counts.flagged,
+        by_tier=counts.by_tier,
+        pages=report.pages,
+        errors=report.errors,
+        seconds=report.seconds,
+        sandbox_url=sandbox.url,
+    )

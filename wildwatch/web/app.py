@@ -1,0 +1,38 @@
+"""Builds the FastAPI application over one store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.templating import Jinja2Templates
+
+from indexer import Database
+from wildwatch import __version__
+from wildwatch.config import AppConfig
+from wildwatch.web.routes import api, pages
+
+__all__ = ["create_app"]
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def create_app(config: AppConfig) -> FastAPI:
+    """The review app for the store in `config.data_dir`."""
+    database = Database(config.database_url)
+    database.create_schema()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(title="wildwatch review", version=__version__, lifespan=lifespan)
+    app.state.database = database
+    # Autoescape is on for .html: listing text is hostile and is never trusted as markup.
+    app.state.templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    return app

@@ -1,0 +1,49 @@
+"""JSON API: the review queue, one listing, search, store counts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from crawler.listing import Listing
+from wildwatch.web.deps import StoreDep
+from wildwatch.web.schemas import ListingSummary, SearchResponse, StoreSummary, summarize
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+@router.get("/listings", response_model=list[ListingSummary])
+def flagged_listings(
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    platform: Annotated[str | None, Query(max_length=100)] = None,
+) -> list[ListingSummary]:
+    """Flagged listings, highest risk first."""
+    return [summarize(x) for x in store.flagged(limit=limit, offset=offset, platform=platform)]
+
+
+@router.get("/listings/{listing_id:path}", response_model=Listing)
+def listing_detail(listing_id: str, store: StoreDep) -> Listing:
+    listing = store.get(listing_id)
+    if listing is None:
+        raise HTTPException(status_code=404, detail="no such listing")
+    return listing
+
+
+@router.get("/search", response_model=SearchResponse)
+def search(
+    store: StoreDep,
+    q: Annotated[str, Query(min_length=1, max_length=500)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    flagged: bool = False,
+) -> SearchResponse:
+    hits = store.search(q, limit=limit, flagged_only=flagged)
+    return SearchResponse(query=q, count=len(hits), results=[summarize(h.listing) for h in hits])
+
+
+@router.get("/stats", response_model=StoreSummary)
+def stats(store: StoreDep) -> StoreSummary:
+    counts = store.counts()
+    return StoreSummary(listings=counts.listings, flagged=counts.flagged, by_tier=counts.by_tier)
