@@ -28,7 +28,7 @@ def data_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @click.option(
         "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=click.Path(path_type=Path),
         envvar=DATA_DIR_ENV,
         show_envvar=True,
         help="Where the store, evidence and state live "
@@ -56,10 +56,13 @@ class WildwatchGroup(click.Group):
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def main(verbose: int) -> None:
     """wildwatch: find illegal wildlife trade in online marketplaces and social media."""
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    # The level goes on the handler: Scrapy sets its own loggers to DEBUG, and their
+    # records reach the root handler whatever the root logger's level.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel([logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.root.addHandler(handler)
+    logging.root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
 
 
 @main.command()

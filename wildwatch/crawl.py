@@ -52,7 +52,9 @@ def run_crawl(
     merged["ITEM_PIPELINES"] = {PIPELINE: 300}
     merged["WILDWATCH_DATABASE_URL"] = database_url
     merged.update(settings or {})
-    process = CrawlerProcess(merged, install_root_handler=False)
+    # The CLI owns logging; Scrapy must not add a second root handler.
+    merged["LOG_INSTALL_ROOT_HANDLER"] = False
+    process = CrawlerProcess(merged)
     crawler = process.create_crawler(MarketplaceSpider)
     started = time.monotonic()
     process.crawl(crawler, source=source, base_url=base_url)

@@ -44,7 +44,7 @@ class MarketplaceSpider(scrapy.Spider):
 
     def _count(self, key: str) -> None:
         if self.crawler is not None and self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"wildwatch/{key}", spider=self)
+            self.crawler.stats.inc_value(f"wildwatch/{key}")
 
     def parse_search(self, response: Response) -> Iterator[scrapy.Request]:
         self._count("search_pages")

@@ -11,21 +11,22 @@ import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
+from crawler.listing import Classification
 from indexer import ListingStore
 from tests.conftest import CrawledStore, run_cli
 
 PLATFORM = "sandbox-bazaar"
 
 
-def risks_by_category(crawled: CrawledStore) -> dict[str, list[float]]:
-    corpus = {item.listing_id: item for item in crawled.server.corpus.listings}
-    out: dict[str, list[float]] = defaultdict(list)
+def verdicts_by_category(crawled: CrawledStore) -> dict[str, list[Classification]]:
+    """The stored verdict on every sandbox listing, grouped by its true category."""
+    out: dict[str, list[Classification]] = defaultdict(list)
     with crawled.database.session() as session:
         store = ListingStore(session)
-        for listing_id, item in corpus.items():
-            stored = store.get(f"{PLATFORM}:{listing_id}")
-            assert stored is not None and stored.classification is not None, listing_id
-            out[item.category].append(stored.classification.risk)
+        for item in crawled.server.corpus.listings:
+            stored = store.get(f"{PLATFORM}:{item.listing_id}")
+            assert stored is not None and stored.classification is not None, item.listing_id
+            out[item.category].append(stored.classification)
     return out
 
 
@@ -60,17 +61,19 @@ def test_stored_fields_match_the_pages(crawled_store: CrawledStore) -> None:
 
 
 def test_clear_offers_rank_above_lookalikes_and_ordinary_goods(crawled_store: CrawledStore) -> None:
-    risks = risks_by_category(crawled_store)
-    illegal = risks["illegal"]
-    others = risks["lookalike"] + risks["ordinary"]
+    verdicts = verdicts_by_category(crawled_store)
+    illegal = [v.risk for v in verdicts["illegal"]]
+    others = [v.risk for v in verdicts["lookalike"] + verdicts["ordinary"]]
     # Share of (clear offer, harmless listing) pairs ordered the right way round.
     pairs = sum(1 for a in illegal for b in others if a > b)
     ties = sum(1 for a in illegal for b in others if a == b)
     auc = (pairs + ties / 2) / (len(illegal) * len(others))
     assert auc >= 0.97, f"ranking AUC {auc:.3f}"
-    flagged_illegal = sum(r >= 0.5 for r in illegal) / len(illegal)
+    flagged_illegal = sum(v.flagged for v in verdicts["illegal"]) / len(illegal)
     assert flagged_illegal >= 0.9, f"only {flagged_illegal:.0%} of clear offers flagged"
-    assert max(risks["ordinary"]) < 0.5, "an ordinary listing was flagged"
+    assert not any(v.flagged for v in verdicts["ordinary"]), "an ordinary listing was flagged"
+    flagged_lookalikes = sum(v.flagged for v in verdicts["lookalike"]) / len(verdicts["lookalike"])
+    assert flagged_lookalikes <= 0.05, f"{flagged_lookalikes:.0%} of look-alikes flagged"
 
 
 def test_review_queue_top_is_real_offers(crawled_store: CrawledStore) -> None:
