@@ -10,8 +10,9 @@ APT_PACKAGES := chromium fonts-wqy-microhei redis-server
 
 setup: $(INSTALLED) $(SYSTEM_DEPS)
 
-# The venv is rebuilt only when the lock file or the project metadata change.
-$(INSTALLED): requirements.lock pyproject.toml
+# Reinstalled only when the lock file, the project metadata or the set of packages
+# change (the editable install records which top-level packages exist).
+$(INSTALLED): requirements.lock pyproject.toml $(wildcard */__init__.py)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@mkdir -p var
 	@echo "installing pinned packages into $(VENV) (log: var/pip.log)"

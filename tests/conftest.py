@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from sandbox import SandboxServer
 
 SANDBOX_SEED = 20261121
+# The console script installed next to this interpreter (the venv's bin/).
+WILDWATCH = str(Path(sys.executable).with_name("wildwatch"))
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,10 @@ def run_cli(
     full_env.pop("WILDWATCH_DATA_DIR", None)
     if env and "WILDWATCH_DATA_DIR" in env:
         full_env["WILDWATCH_DATA_DIR"] = env["WILDWATCH_DATA_DIR"]
-    command = [sys.executable, "-m", "wildwatch", *args]
+    command = [WILDWATCH, *args]
     if data_dir is not None:
         command += ["--data-dir", str(data_dir)]
+    # From a neutral directory, so the installed command is tested, not the checkout.
     proc = subprocess.run(
         command,
         input=stdin,
@@ -51,6 +55,7 @@ def run_cli(
         timeout=timeout,
         env=full_env,
         check=False,
+        cwd=tempfile.gettempdir(),
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections import defaultdict
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from crawler.listing import Classification
 from indexer import ListingStore
-from tests.conftest import CrawledStore, run_cli
+from tests.conftest import WILDWATCH, CrawledStore, run_cli
 
 PLATFORM = "sandbox-bazaar"
 
@@ -120,35 +119,30 @@ def _free_port() -> int:
 
 def test_demo_ends_by_serving_the_review_app(tmp_path: Path) -> None:
     port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wildwatch",
-            "demo",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 180
-        page = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-                    page = response.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.5)
-        assert page is not None, proc.stderr.read() if proc.poll() is not None else "no answer"
-        assert "Flagged listings" in page
-    finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=30)
+    log = tmp_path / "demo.log"
+    # Output goes to a file: a full pipe would stall the server.
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            [WILDWATCH, "demo", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 240
+            page = None
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+                        page = resp.read().decode()
+                        break
+                except OSError:
+                    time.sleep(0.5)
+            assert page is not None, log.read_text()
+            assert "Flagged listings" in page
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    out = log.read_text()
     assert f"review app: http://127.0.0.1:{port}/" in out
     assert "flagged" in out

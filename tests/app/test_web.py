@@ -95,3 +95,12 @@ def test_hostile_listing_text_is_escaped(tmp_path: Path) -> None:
             page = c.get(path).text
             assert "<script>alert" not in page and "<img src=x" not in page, path
             assert "&lt;script&gt;" in page, path
+
+
+def test_queue_rows_list_each_term_once(client: TestClient) -> None:
+    page = client.get("/").text
+    for row in page.split("<tbody>")[1].split("</tr>")[:-1]:
+        terms = re.findall(r'<span class="term" title="([^"]+) at [^"]*">([^<]+?) <span', row)
+        keys = [(kind, term.casefold()) for kind, term in terms]
+        assert keys, row
+        assert len(keys) == len(set(keys))

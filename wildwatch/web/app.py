@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from indexer import Database
 from wildwatch import __version__
 from wildwatch.config import AppConfig
+from wildwatch.web.highlight import distinct_reasons, format_time
 from wildwatch.web.routes import api, pages
 
 __all__ = ["create_app"]
@@ -32,7 +33,10 @@ def create_app(config: AppConfig) -> FastAPI:
     app = FastAPI(title="wildwatch review", version=__version__, lifespan=lifespan)
     app.state.database = database
     # Autoescape is on for .html: listing text is hostile and is never trusted as markup.
-    app.state.templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    templates.env.filters["distinct"] = distinct_reasons
+    templates.env.filters["utc"] = format_time
+    app.state.templates = templates
     app.include_router(pages.router)
     app.include_router(api.router)
     return app

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from crawler.listing import Reason
 
-__all__ = ["Segment", "segments"]
+__all__ = ["Segment", "distinct_reasons", "format_time", "segments"]
 
 
 @dataclass(frozen=True)
@@ -33,3 +34,24 @@ def segments(text: str, reasons: list[Reason]) -> list[Segment]:
     if cursor < len(text):
         out.append(Segment(text[cursor:], None))
     return out
+
+
+def distinct_reasons(reasons: list[Reason]) -> list[Reason]:
+    """Each (kind, term) once, in order of first appearance: a queue row stays readable."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for reason in reasons:
+        key = (reason.kind, reason.term.casefold())
+        if key not in seen:
+            seen.add(key)
+            out.append(reason)
+    return out
+
+
+def format_time(value: datetime | None) -> str:
+    """A timestamp as reviewers read it: UTC, to the second."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
