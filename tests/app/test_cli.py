@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import WILDWATCH, run_cli
 
 COMMANDS = ["demo", "classify", "serve", "crawl", "search"]
 
@@ -55,3 +59,29 @@ def test_search_prints_hits_from_the_store(crawled_store) -> None:  # type: igno
     rows = result.stdout.splitlines()
     assert 1 <= len(rows) <= 5
     assert all("sandbox-bazaar:" in row for row in rows)
+
+
+def test_sandbox_command_serves_the_marketplace(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "sandbox.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            [WILDWATCH, "sandbox", "--port", str(port)], stdout=sink, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline, body = time.monotonic() + 60, None
+            while body is None and time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    url = f"http://127.0.0.1:{port}/search?q=&page=1"
+                    with urllib.request.urlopen(url, timeout=5) as response:
+                        body = response.read().decode()
+                except OSError:
+                    time.sleep(0.3)
+            assert body is not None, log.read_text()
+            assert body.count('class="result-link"') == 20
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert f"sandbox marketplace at http://127.0.0.1:{port}" in log.read_text()
