@@ -93,6 +93,13 @@ class Seller(BaseModel):
     name: ShortText | None = None
     profile_url: Url | None = None
 
+    @classmethod
+    def from_parts(cls, id: str | None, name: str | None, profile_url: str | None) -> Seller | None:
+        """A seller from whatever parts a page or row has; None when it has none."""
+        if not (id or name or profile_url):
+            return None
+        return cls(id=id, name=name, profile_url=profile_url)
+
 
 class CrawlInfo(BaseModel):
     """How and when the listing was fetched."""

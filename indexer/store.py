@@ -169,9 +169,7 @@ class ListingStore:
 
     @staticmethod
     def _to_listing(row: ListingRow) -> Listing:
-        seller = None
-        if row.seller_id or row.seller_name or row.seller_url:
-            seller = Seller(id=row.seller_id, name=row.seller_name, profile_url=row.seller_url)
+        seller = Seller.from_parts(row.seller_id, row.seller_name, row.seller_url)
         classification = None
         if row.classification is not None:
             c = row.classification

@@ -13,6 +13,7 @@ import logging
 import re
 import socketserver
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _MAX_BODY = 1 << 20  # request bodies are read and dropped, up to this size
+MAX_LOGGED_REQUESTS = 200_000  # the newest requests kept in `SandboxServer.requests`
 
 
 @dataclass(frozen=True)
@@ -251,7 +253,8 @@ class SandboxServer:
             site_factory = MarketSite
         self.site: Site = site_factory(self.corpus)
         self._lock = threading.Lock()
-        self._log: list[RequestRecord] = []
+        # Bounded, so a sandbox left running for days does not grow without end.
+        self._log: deque[RequestRecord] = deque(maxlen=MAX_LOGGED_REQUESTS)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None

@@ -70,11 +70,7 @@ class MarketplaceSpider(scrapy.Spider):
             logger.warning("no title found on %s", response.url)
             return
         now = datetime.now(UTC)
-        seller = None
-        if fields.seller_id or fields.seller_name or fields.seller_url:
-            seller = Seller(
-                id=fields.seller_id, name=fields.seller_name, profile_url=fields.seller_url
-            )
+        seller = Seller.from_parts(fields.seller_id, fields.seller_name, fields.seller_url)
         try:
             listing = Listing(
                 platform=self.source.platform,
