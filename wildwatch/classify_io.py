@@ -79,10 +79,9 @@ def classify_stream(
     """Classify every line of `lines`, writing results to `out` and problems to `on_error`."""
     run = ClassifyRun()
     for number, line in enumerate(lines, start=1):
-        run.lines += 1
         if not line.strip():
-            run.lines -= 1
-            continue
+            continue  # blank lines carry nothing and are no error
+        run.lines += 1
         if len(line) > MAX_LINE_CHARS:
             on_error(number, f"line longer than {MAX_LINE_CHARS} characters")
             run.skipped += 1

@@ -6,6 +6,7 @@ on stderr and a non-zero exit status.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -160,7 +161,7 @@ def crawl(
     if source_name not in sources:
         raise InputError(f"no source named {source_name!r}; known: {', '.join(sorted(sources))}")
     report = run_crawl(sources[source_name], config.database_url, base_url=base_url)
-    click.echo(json.dumps(report.__dict__, ensure_ascii=False))
+    click.echo(json.dumps(dataclasses.asdict(report), ensure_ascii=False))
 
 
 @main.command()

@@ -51,7 +51,9 @@ def test_listing_page_marks_the_matched_spans(client: TestClient) -> None:
 def test_search_page_and_api_find_chinese_text(client: TestClient) -> None:
     api = client.get("/api/search", params={"q": "象牙"}).json()
     assert api["count"] > 0
-    assert all("象牙" in r["title"] or r["id"] for r in api["results"])
+    for row in api["results"]:
+        detail = client.get(f"/api/listings/{row['id']}").json()
+        assert "象牙" in f"{detail['title']}\n{detail['description']}"
     page = client.get("/search", params={"q": "象牙"}).text
     assert api["results"][0]["title"][:30] in page
 
