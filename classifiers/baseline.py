@@ -7,9 +7,11 @@ later components (spaCy entity rules, a transformer) can reuse or replace one st
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+from classifiers.item import ListingText
 from classifiers.lexicon import Lexicon
 from classifiers.matcher import Hit, TermMatcher
 from classifiers.normalize import Normalizer
@@ -67,6 +69,13 @@ class BaselineClassifier:
         """
         del lang, currency  # part of the shared interface; see the docstring
         return self.scorer.score(self.hits(title, description), price=price)
+
+    def classify_many(self, items: Iterable[ListingText]) -> list[Classification]:
+        """Score many listings; the rules need no batching, this mirrors the full model."""
+        return [
+            self.classify(i.title, i.description, lang=i.lang, price=i.price, currency=i.currency)
+            for i in items
+        ]
 
 
 @lru_cache(maxsize=1)

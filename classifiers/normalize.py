@@ -1,21 +1,32 @@
 """Stage 1 of the baseline: fold listing text into one canonical form with a map back.
 
 Sellers disguise terms so that filters miss them: full-width letters, zero-width
-characters, Cyrillic look-alikes, ``1v0ry``, ``i.v.o.r.y``, emoji, traditional
-characters. :class:`Normalizer` undoes those tricks and records, for every character
-of the folded text, the span of the original text it came from, so a match found in
-folded text maps back to exact ``[start, end)`` offsets in what the seller wrote.
+characters, Cyrillic look-alikes, ``1v0ry``, ``i.v.o.r.y``, ``t ê  g i á c``, emoji,
+traditional characters. :class:`Normalizer` undoes those tricks and records, for every
+character of the folded text, the span of the original text it came from, so a match
+found in folded text maps back to exact ``[start, end)`` offsets in what the seller
+wrote.
 
 Folding, in order:
 
-1. per character (or base + combining marks): drop invisible characters, map emoji
-   to a concept word (``🐘`` -> `` elephant ``), Unicode NFKC (full-width -> ASCII),
-   casefold, Cyrillic/Greek look-alikes -> Latin, traditional -> simplified Chinese
-   for the characters in the table, ``œ`` -> ``oe`` and similar;
-2. runs of three or more single letters joined by one repeated separator are closed
-   up (``i v o r y``, ``i-v-o-r-y``); a lone separator between two Han characters goes;
-3. digits and ``@`` inside a token that mixes letters and digits are read as letters
-   (``1v0ry`` -> ``ivory``), except quantities such as ``5kg``.
+1. per character (or base + combining marks): drop invisible characters, Unicode
+   NFKC (full-width -> ASCII), casefold, Cyrillic/Greek look-alikes -> Latin,
+   traditional -> simplified Chinese (one character to one, so offsets stay exact),
+   ``œ`` -> ``oe`` and similar;
+2. emoji that stand for animals and parts become words in the script around them:
+   Chinese or Japanese next to Han or kana (``🐘牙`` -> ``象牙``), Thai next to Thai
+   (``กำไล🐘`` -> ``กำไลงาช้าง``), Vietnamese in Vietnamese text (``Nanh 🐯`` ->
+   ``nanh hổ``), otherwise English words padded as words of their own (``🐘 bangle``
+   -> `` ivory  bangle``). Every character of the word maps back to the emoji;
+3. letters spaced or dotted apart are closed up: runs of single letters joined by one
+   repeated separator (``i v o r y``, ``i-v-o-r-y``, ``h.ổ``), spaced words two spaces
+   apart (``t ê  g i á c`` -> ``tê giác``), and Thai letters spaced or dotted apart
+   inside Thai text (``กำไลง า ช้ า งแท้``, ``น.ก.เ.งื.อ.ก``); a lone separator
+   between two Han characters goes;
+4. digits and ``@`` inside a token that mixes letters and digits are read as letters
+   (``1v0ry`` -> ``ivory``; in Vietnamese text also ``v01`` and ``7ê``), except
+   quantities and prices such as ``5kg`` or ``2tr5`` and tokens with digits that are
+   no letter look-alike (``xy8866``).
 
 The result keeps accents in ``text``; ``plain`` is the same string with Latin
 diacritics removed (same length, same offsets), so Vietnamese, French or German terms
@@ -29,7 +40,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -56,16 +67,50 @@ _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u309
 _MARK_RE = re.compile(f"[{_MARKS}]")
 _CLUSTER_RE = re.compile(f"(?s).[{_MARKS}]*")
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_KANA = "\u3040-\u30ff"
+# Thai letters (consonants and the vowels written on the line) and the marks written
+# above or below them. A Thai "piece" is one letter with its marks: ช้, นิ่, งื. The
+# repetition and abbreviation signs ๆ and ฯ are no letters here: standard spelling
+# puts spaces around ๆ (ดี ๆ).
+_THAI_LETTER = "\u0e01-\u0e2e\u0e30\u0e32\u0e33\u0e40-\u0e45"
+_THAI_MARK = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
+_THAI_PIECE = f"[{_THAI_LETTER}][{_THAI_MARK}]*"
+_THAI_ANY_RE = re.compile(f"[{_THAI_LETTER}{_THAI_MARK}]")
+# Leading vowels (เ แ โ ใ ไ) are written before their consonant, so a Thai chunk can
+# never end in one, and a chunk cannot start with a following vowel or a mark: a space
+# in such a place was put there to split a word.
+_THAI_LEADING = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44")
+_THAI_FOLLOWING = frozenset("\u0e30\u0e32\u0e33\u0e45") | frozenset(
+    chr(c) for c in (0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F))
+)
+# A letter or digit of any script except Thai (Thai has its own rule, since it is
+# written without spaces between words).
+_WORD = r"[^\W_\u0e00-\u0e7f]"
+# Letters only Vietnamese uses (after folding; đ folds to d and is checked in the
+# original): ă ơ ư ĩ ũ and the tone-marked vowels of Latin Extended Additional.
+_VIETNAMESE_RE = re.compile("[\u0103\u01a1\u01b0\u0129\u0169\u1ea0-\u1ef9]")
 # Latin letters whose accents `plain` removes; other scripts are left alone.
 _LATIN_RANGES = ((0x00C0, 0x0250), (0x1E00, 0x1F00))
-# A number followed by a short unit is a quantity, not leetspeak: 5kg, 10cm, 3pcs, 24k.
-_QUANTITY_RE = re.compile(r"\d+(?:[.,]\d+)?[a-z]{1,3}")
-_LEET_TOKEN_RE = re.compile(r"[0-9a-z@\u00df-\u00f6\u00f8-\u024f\u1e00-\u1eff]+")
+# A number followed by a short unit is a quantity or price, not leetspeak: 5kg, 10cm,
+# 3pcs, 24k, 500k; Vietnamese writes 2tr5 (2.5 million) and 1kg2 (1.2 kg).
+_QUANTITY_RE = re.compile(r"\d+(?:[.,]\d+)?[a-z]{1,3}\d*")
+_LETTERS = "a-z\u00df-\u00f6\u00f8-\u024f\u1e00-\u1eff"
+_LEET_TOKEN_RE = re.compile(f"[0-9@{_LETTERS}]+")
+# Letters followed by two or more digits name a model (iphone13, rtx3070), not leet.
+_MODEL_RE = re.compile(f"[@{_LETTERS}]+[0-9]{{2,}}")
+# How far (in folded characters) an emoji looks for the letters that decide its script.
+_EMOJI_REACH = 4
 
 
 @dataclass(frozen=True, slots=True)
 class FoldTables:
-    """The character tables :class:`Normalizer` applies, as loaded from ``fold.json``."""
+    """The character tables :class:`Normalizer` applies, as loaded from ``fold.json``.
+
+    ``emoji`` holds the English words used in Latin text; ``emoji_by_script`` the
+    words for Han (Chinese and Japanese), Thai and Vietnamese text, for the emoji
+    that have one. ``traditional_to_simplified`` merges the broad table derived from
+    OpenCC with the hand-written domain table (which wins).
+    """
 
     removable: frozenset[str]
     homoglyphs: Mapping[str, str]
@@ -74,6 +119,14 @@ class FoldTables:
     leet: Mapping[str, str]
     separators: str
     emoji: Mapping[str, str]
+    emoji_by_script: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    @classmethod
+    def load(cls, data_dir: str | Path | None = None) -> FoldTables:
+        """Load the shipped tables (or the ``fold.json`` under `data_dir`)."""
+        return cls.from_file(Path(data_dir or DATA_DIR) / FOLD_FILE)
 
     @classmethod
     def from_file(cls, path: str | Path) -> FoldTables:
@@ -88,13 +141,16 @@ class FoldTables:
         if not isinstance(raw, dict):
             raise LexiconError(f"{path}: expected a JSON object at the top level")
 
-        def char_map(name: str, *, single_key: bool = True) -> Mapping[str, str]:
-            value = raw.get(name)
+        def char_map(value: Any, name: str, *, single_value: bool = False) -> Mapping[str, str]:
             if not isinstance(value, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) and (len(k) == 1 or not single_key)
+                isinstance(k, str)
+                and isinstance(v, str)
+                and len(k) == 1
+                and (len(v) == 1 or not single_value)
                 for k, v in value.items()
             ):
-                raise LexiconError(f"{path}: {name!r} must map single characters to strings")
+                what = "single characters" if single_value else "strings"
+                raise LexiconError(f"{path}: {name!r} must map single characters to {what}")
             return MappingProxyType(dict(value))
 
         removable = raw.get("removable")
@@ -105,17 +161,37 @@ class FoldTables:
         separators = raw.get("separators")
         if not isinstance(separators, str) or not separators:
             raise LexiconError(f"{path}: 'separators' must be a non-empty string")
-        emoji = char_map("emoji")
-        if not all(re.fullmatch(r"[a-z]+", v) for v in emoji.values()):
+        emoji = char_map(raw.get("emoji"), "emoji")
+        if not all(re.fullmatch(r"[a-z]+(?: [a-z]+)*", v) for v in emoji.values()):
             raise LexiconError(f"{path}: 'emoji' values must be lower-case ASCII words")
+        by_script = raw.get("emoji_by_script", {})
+        if not isinstance(by_script, dict):
+            raise LexiconError(f"{path}: 'emoji_by_script' must map script names to tables")
+        unknown = set(by_script) - {"han", "thai", "vi"}
+        if unknown:
+            raise LexiconError(f"{path}: 'emoji_by_script' has unknown scripts {sorted(unknown)}")
+        scripts = {
+            name: char_map(table, f"emoji_by_script.{name}") for name, table in by_script.items()
+        }
+        # One character to one: a longer replacement would break the offset map's
+        # fast path and a shorter one would lose characters.
+        hand = char_map(
+            raw.get("traditional_to_simplified"), "traditional_to_simplified", single_value=True
+        )
+        derived = char_map(
+            raw.get("traditional_to_simplified_opencc", {}),
+            "traditional_to_simplified_opencc",
+            single_value=True,
+        )
         return cls(
             removable=frozenset(removable),
-            homoglyphs=char_map("homoglyphs"),
-            latin_expansions=char_map("latin_expansions"),
-            traditional_to_simplified=char_map("traditional_to_simplified"),
-            leet=char_map("leet"),
+            homoglyphs=char_map(raw.get("homoglyphs"), "homoglyphs"),
+            latin_expansions=char_map(raw.get("latin_expansions"), "latin_expansions"),
+            traditional_to_simplified=MappingProxyType({**derived, **hand}),
+            leet=char_map(raw.get("leet"), "leet"),
             separators=separators,
             emoji=emoji,
+            emoji_by_script=MappingProxyType(scripts),
         )
 
 
@@ -199,19 +275,38 @@ class Normalizer:
         self.tables = tables
         self._cache = _FoldCache(self._fold_char)
         seps = "".join(re.escape(c) for c in tables.separators if not c.isspace())
-        # A separator is one punctuation mark, optionally padded by single spaces, or
-        # one or two spaces; the back-reference makes every gap use the same one.
+        self._seps = frozenset(tables.separators)
+        # Spaced letters: single letters one space apart, in words two spaces (or a
+        # spaced hyphen) apart: "i v o r y", "t ê  g i á c", "a r a r a - a z u l".
+        grouped = rf"{_WORD}(?: {_WORD})+(?:(?:  | - ){_WORD}(?: {_WORD})+)*"
+        # Other separators: one punctuation mark, optionally padded by single spaces,
+        # or two spaces; the back-reference makes every gap use the same one.
+        uniform = rf"{_WORD}(?P<sep> ?[{seps}] ?|  )(?:{_WORD}(?P=sep))*{_WORD}"
         self._collapse_re = re.compile(
-            rf"(?<![^\W_])[^\W_](?P<sep> ?[{seps}] ?| {{1,2}})(?:[^\W_](?P=sep))+[^\W_](?![^\W_])"
+            rf"(?<![^\W_])(?:(?P<grouped>{grouped})|(?P<uniform>{uniform}))(?![^\W_])"
+        )
+        # Thai letters spaced or dotted apart; the run may be glued to Thai text on
+        # either side, as Thai puts no spaces between words.
+        self._thai_re = re.compile(
+            rf"{_THAI_PIECE}(?P<tsep> | ?[{seps}] ?)(?:{_THAI_PIECE}(?P=tsep))+{_THAI_PIECE}"
         )
         han_seps = "".join(re.escape(c) for c in tables.separators if c != ",")
         # Commas stay: in Chinese they separate clauses, and closing them up would
         # make matches straddle two clauses.
         self._han_gap_re = re.compile(f"(?<=[{_HAN}])[{han_seps}](?=[{_HAN}])")
         leet_chars = "".join(re.escape(c) for c in tables.leet)
-        self._leet_hint_re = re.compile(f"[a-z][{leet_chars}]|[{leet_chars}][a-z]")
+        self._leet_hint_re = re.compile(f"[{_LETTERS}][{leet_chars}]|[{leet_chars}][{_LETTERS}]")
         self._leet_table = str.maketrans(dict(tables.leet))
         self._strip_table = self._build_strip_table()
+        emoji = sorted(set(tables.emoji).union(*tables.emoji_by_script.values()))
+        self._emoji_re = (
+            re.compile("[" + "".join(re.escape(c) for c in emoji) + "]") if emoji else None
+        )
+        # Replacement words, folded like any text so terms and emoji words meet.
+        self._emoji_words = {
+            script: {char: self._fold_word(word) for char, word in table.items()}
+            for script, table in (("latin", tables.emoji), *tables.emoji_by_script.items())
+        }
 
     @classmethod
     def from_file(cls, path: str | Path) -> Normalizer:
@@ -221,8 +316,10 @@ class Normalizer:
     def __call__(self, text: str) -> NormalizedText:
         """Fold `text`; see the module docstring for what is folded and in what order."""
         folded, starts, ends = self._fold(text)
+        if self._emoji_re is not None and self._emoji_re.search(folded):
+            folded, starts, ends = self._expand_emoji(text, folded, starts, ends)
         folded, starts, ends = self._collapse(folded, starts, ends)
-        folded = self._unleet(folded)
+        folded = self._unleet(text, folded)
         return NormalizedText(text, folded, folded.translate(self._strip_table), starts, ends)
 
     # -- stage 1: characters ------------------------------------------------------
@@ -231,16 +328,15 @@ class Normalizer:
         tables = self.tables
         if char in tables.removable:
             return ""
-        concept = tables.emoji.get(char)
-        if concept:
-            # Padded so the concept is a word of its own next to letters: 🐘ivory.
-            return f" {concept} "
         out = []
         for c in unicodedata.normalize("NFKC", char).casefold():
             c = tables.homoglyphs.get(c, c)
             c = tables.traditional_to_simplified.get(c, c)
             out.append(tables.latin_expansions.get(c, c))
         return _drop_marks_after_latin("".join(out))
+
+    def _fold_word(self, word: str) -> str:
+        return "".join(self._cache[ord(c)] for c in unicodedata.normalize("NFC", word))
 
     def _fold(self, text: str) -> tuple[str, list[int], list[int]]:
         cache = self._cache
@@ -280,17 +376,63 @@ class Normalizer:
             ends.extend([m.end()] * len(folded))
         return "".join(pieces), starts, ends
 
-    # -- stage 2: separator tricks ------------------------------------------------
+    # -- stage 2: emoji -------------------------------------------------------------
+
+    def _expand_emoji(
+        self, original: str, text: str, starts: list[int], ends: list[int]
+    ) -> tuple[str, list[int], list[int]]:
+        assert self._emoji_re is not None
+        pieces: list[str] = []
+        new_starts: list[int] = []
+        new_ends: list[int] = []
+        last = 0
+        vietnamese: bool | None = None
+        for m in self._emoji_re.finditer(text):
+            i = m.start()
+            script = _emoji_script(text, i)
+            if script == "latin":
+                if vietnamese is None:
+                    vietnamese = _is_vietnamese(original, text)
+                script = "vi" if vietnamese else "latin"
+            word = self._emoji_words.get(script, {}).get(m.group())
+            if word and script in ("han", "thai"):
+                # Written inside the word, without spaces; drop what the seller
+                # already wrote next to it: 🐘牙 -> 象牙, not 象牙牙.
+                n = len(word)
+                word = _trim_overlap(word, text[max(0, i - n) : i], text[i + 1 : i + 1 + n])
+            else:
+                word = word or self._emoji_words["latin"].get(m.group())
+                if not word:
+                    continue  # no word for this script and no English one: keep it
+                # Padded so the word stands on its own next to letters: 🐘ivory.
+                word = f" {word} "
+            pieces.append(text[last:i])
+            new_starts.extend(starts[last:i])
+            new_ends.extend(ends[last:i])
+            pieces.append(word)
+            # Every character of the word, padding included, maps to the emoji.
+            new_starts.extend([starts[i]] * len(word))
+            new_ends.extend([ends[i]] * len(word))
+            last = i + 1
+        pieces.append(text[last:])
+        new_starts.extend(starts[last:])
+        new_ends.extend(ends[last:])
+        return "".join(pieces), new_starts, new_ends
+
+    # -- stage 3: separator tricks ------------------------------------------------
 
     def _collapse(
         self, text: str, starts: list[int], ends: list[int]
     ) -> tuple[str, list[int], list[int]]:
         drop: set[int] = set()
         for m in self._collapse_re.finditer(text):
-            run = m.group()
-            if sum(c.isalpha() for c in run) < 2:
-                continue  # "1 2 3" or "5 x 3" stay as they are
-            drop.update(i for i in range(m.start(), m.end()) if not (text[i].isalnum()))
+            if m.group("grouped") is not None:
+                self._drop_grouped(text, m, drop)
+            else:
+                self._drop_uniform(text, m, drop)
+        if _THAI_ANY_RE.search(text):
+            for m in self._thai_re.finditer(text):
+                self._drop_thai(text, m, drop)
         drop.update(m.start() for m in self._han_gap_re.finditer(text))
         if not drop:
             return text, starts, ends
@@ -301,19 +443,84 @@ class Normalizer:
             [ends[i] for i in keep],
         )
 
-    # -- stage 3: leetspeak -------------------------------------------------------
+    @staticmethod
+    def _drop_grouped(text: str, m: re.Match[str], drop: set[int]) -> None:
+        run = m.group()
+        if sum(c.isalpha() for c in run) < 2 or sum(c.isalnum() for c in run) < 3:
+            return  # "1 2 3", "5 x 3" and "a b" stay as they are
+        start = m.start()
+        for k, c in enumerate(run):
+            if c != " ":
+                continue
+            if run[k + 1] == " ":
+                drop.add(start + k)  # two spaces between words: keep one
+            elif run[k - 1] != " ":
+                drop.add(start + k)  # between letters, or around the hyphen of " - "
 
-    def _unleet(self, text: str) -> str:
+    def _drop_uniform(self, text: str, m: re.Match[str], drop: set[int]) -> None:
+        run = m.group()
+        sep = m.group("sep")
+        pieces = [c for c in run if c not in self._seps]
+        if sum(c.isalpha() for c in pieces) < 2:
+            return
+        mark = sep.strip()
+        after = text[m.end() : m.end() + len(sep)]
+        if len(pieces) == 2 and (
+            # Two letters only when a Vietnamese syllable was split (h.ổ): "A/B",
+            # "e.g." and "x-y" stay.
+            mark != sep or mark not in ".-_·" or after == sep or all(c.isascii() for c in pieces)
+        ):
+            return
+        if mark == "." and after == "." and len(pieces) <= 3 and all(c.isascii() for c in pieces):
+            return  # an abbreviation: U.S.A.
+        drop.update(i for i in range(m.start(), m.end()) if text[i] in self._seps)
+
+    def _drop_thai(self, text: str, m: re.Match[str], drop: set[int]) -> None:
+        sep = m.group("tsep")
+        start, end = m.start(), m.end()
+        if sep == " ":
+            glued_head = start > 0 and bool(_THAI_ANY_RE.match(text, start - 1))
+            glued_tail = end < len(text) and bool(_THAI_ANY_RE.match(text, end))
+            gaps = [i for i in range(start, end) if text[i] == " "]
+            whole = len(gaps) + 1 - glued_head - glued_tail
+            # Thai puts spaces between phrases, and short words between them are
+            # normal (ราคา ก็ ถูก). Three or more one-letter pieces in a row, or a
+            # space that splits a syllable (after a leading vowel, before a following
+            # vowel or mark), mean the letters were spaced apart.
+            broken = any(
+                text[i - 1] in _THAI_LEADING or text[i + 1] in _THAI_FOLLOWING for i in gaps
+            )
+            if whole < 3 and not broken:
+                return
+        drop.update(i for i in range(start, end) if text[i] in self._seps)
+
+    # -- stage 4: leetspeak -------------------------------------------------------
+
+    def _unleet(self, original: str, text: str) -> str:
         if not self._leet_hint_re.search(text):
             return text
         leet = self.tables.leet
         pieces: list[str] = []
         last = 0
+        vietnamese: bool | None = None
         for m in _LEET_TOKEN_RE.finditer(text):
             token = m.group()
-            letters = sum(c.isalpha() for c in token)
-            if letters < 2 or not any(c in leet for c in token) or _QUANTITY_RE.fullmatch(token):
+            if not any(c in leet for c in token) or _QUANTITY_RE.fullmatch(token):
                 continue
+            if any(c.isdigit() and c not in leet for c in token):
+                continue  # xy8866, abc123: digits that are no letter look-alike
+            letters = sum(c.isalpha() for c in token)
+            if letters >= 2 and _MODEL_RE.fullmatch(token):
+                continue  # iphone13, rtx3070: a name followed by a number
+            if letters < 2:
+                # One letter: a short Vietnamese syllable (v01, 7ê) in Vietnamese
+                # text; elsewhere such tokens are model names (s10, a4, i7).
+                if not letters or not _short_leet(token):
+                    continue
+                if vietnamese is None:
+                    vietnamese = _is_vietnamese(original, text)
+                if not vietnamese:
+                    continue
             pieces.append(text[last : m.start()])
             pieces.append(token.translate(self._leet_table))
             last = m.end()
@@ -337,6 +544,59 @@ class Normalizer:
                 if len(base) == 1 and base != char and base.isascii():
                     table[codepoint] = base
         return table
+
+
+def _emoji_script(text: str, at: int) -> str:
+    """The script of the nearest letter around an emoji: han, thai or latin.
+
+    The nearest letter within a few characters on the same line decides (the one
+    after the emoji on a tie), so 🐘牙 and 古い🐘の read as Chinese/Japanese.
+    """
+    best = (_EMOJI_REACH + 1, "latin")
+    for step in (1, -1):
+        j = at + step
+        while 0 <= j < len(text) and abs(j - at) <= _EMOJI_REACH and text[j] != "\n":
+            c = text[j]
+            if c.isalpha():
+                if abs(j - at) < best[0]:
+                    best = (abs(j - at), _letter_script(c))
+                break
+            j += step
+    return best[1]
+
+
+def _letter_script(char: str) -> str:
+    if re.match(f"[{_HAN}{_KANA}]", char):
+        return "han"
+    if "\u0e00" <= char <= "\u0e7f":
+        return "thai"
+    return "latin"
+
+
+def _is_vietnamese(original: str, folded: str) -> bool:
+    """Whether the text uses letters only Vietnamese has (ơ, ư, ă, tone-marked vowels, đ)."""
+    return bool(_VIETNAMESE_RE.search(folded)) or "đ" in original or "Đ" in original
+
+
+def _short_leet(token: str) -> bool:
+    """One letter with leet digits that can be a Vietnamese syllable: v01, 7ê, h0."""
+    letter = next(c for c in token if c.isalpha())
+    if not letter.isascii():
+        return True  # 7ê: the accent shows a word was meant
+    # v01 (voi): numbers are not written with a leading zero; not a4, i7, s10, x10.
+    return token[0] == letter and len(token) >= 3 and token[1] == "0"
+
+
+def _trim_overlap(word: str, before: str, after: str) -> str:
+    """Drop the part of `word` the text already spells next to it (🐘牙 -> 象 + 牙)."""
+    for k in range(len(word) - 1, 0, -1):
+        if after.startswith(word[-k:]):
+            word = word[:-k]
+            break
+    for k in range(len(word) - 1, 0, -1):
+        if before.endswith(word[:k]):
+            return word[k:]
+    return word
 
 
 def _drop_marks_after_latin(text: str) -> str:

@@ -39,7 +39,7 @@ from classifiers.lexicon import SpeciesInfo
 from classifiers.matcher import Hit
 from crawler.listing import Classification, Reason, SpeciesMatch, Tier
 
-__all__ = ["FLAG_THRESHOLD", "MODEL_NAME", "TIER_BANDS", "Scorer", "ScoringConfig"]
+__all__ = ["FLAG_THRESHOLD", "MODEL_NAME", "TIER_BANDS", "Scorer", "ScoringConfig", "Signals"]
 
 MODEL_NAME = "baseline-terms-1"
 FLAG_THRESHOLD = 0.45
@@ -141,6 +141,48 @@ class _Evidence:
         return ev
 
 
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What the formulas found in one listing, each in 0..1; the learned stage reads these."""
+
+    species_score: float
+    products: float
+    parts: float
+    code: float
+    genuine: float
+    documented: float
+    trade: float
+    conceal: float
+    lookalike: float
+    news: float
+    evidence: float
+    wildlife: float
+    legal: float
+    risk: float
+    species: tuple[SpeciesInfo, ...]
+
+    #: The fields that are numbers, in a fixed order (the learned stage's features).
+    NUMERIC = (
+        "species_score",
+        "products",
+        "parts",
+        "code",
+        "genuine",
+        "documented",
+        "trade",
+        "conceal",
+        "lookalike",
+        "news",
+        "evidence",
+        "wildlife",
+        "legal",
+        "risk",
+    )
+
+    def vector(self) -> list[float]:
+        return [getattr(self, name) for name in self.NUMERIC]
+
+
 class Scorer:
     """Scores the hits of one listing against the species table of a lexicon."""
 
@@ -149,8 +191,8 @@ class Scorer:
         self.config = config
         self._appendix_risk = dict(config.appendix_risk)
 
-    def score(self, hits: Sequence[Hit], *, price: float | None = None) -> Classification:
-        """Score one listing's hits; `price` > 0 counts as a sign of an offer."""
+    def signals(self, hits: Sequence[Hit], *, price: float | None = None) -> Signals:
+        """The intermediate quantities of the formulas, for one listing's hits."""
         cfg = self.config
         ev = _Evidence.collect(hits)
 
@@ -166,12 +208,10 @@ class Scorer:
         parts = noisy_or(ev.parts.values()) * (1.0 if named else cfg.orphan_part_factor)
         code = noisy_or(ev.code.values())
         genuine = noisy_or(ev.genuine.values())
-        evidence = noisy_or(
-            (noisy_or(ev.products.values()), parts, species_factor * species_score, code)
-        )
-        if evidence <= 0.0:
-            return self._result(0.0, 0.0, [], [])
-        evidence += (1.0 - evidence) * cfg.genuine_boost * genuine
+        products = noisy_or(ev.products.values())
+        evidence = noisy_or((products, parts, species_factor * species_score, code))
+        if evidence > 0.0:
+            evidence += (1.0 - evidence) * cfg.genuine_boost * genuine
 
         offer = cfg.offer_base + (1.0 - cfg.offer_base) * dealing
         counter = noisy_or((conceal, genuine, code))
@@ -179,18 +219,39 @@ class Scorer:
         news = noisy_or(ev.news.values()) * (1.0 - cfg.news_offer_relief * dealing)
         wildlife = evidence * offer * (1.0 - lookalike) * (1.0 - news)
 
-        species = self._species(ev)
+        species = self._species(ev) if evidence > 0.0 else []
         # With no species to name, products and code words still carry some risk.
         legal = max((self._risk_of(s) for s in species), default=cfg.unknown_species_risk)
         legal = noisy_or((legal, cfg.concealment_risk * conceal, cfg.code_risk * code))
         documented = noisy_or(ev.documented.values())
         legal *= 1.0 - cfg.documented_relief * documented * (1.0 - conceal)
-        risk = wildlife * legal
-
         listed = [
             s for s in species if s.key in ev.species or wildlife >= cfg.implied_species_min_wp
         ]
-        return self._result(wildlife, risk, listed, hits)
+        return Signals(
+            species_score=species_score,
+            products=products,
+            parts=parts,
+            code=code,
+            genuine=genuine,
+            documented=documented,
+            trade=trade,
+            conceal=conceal,
+            lookalike=lookalike,
+            news=news,
+            evidence=evidence,
+            wildlife=wildlife,
+            legal=legal,
+            risk=wildlife * legal if evidence > 0.0 else 0.0,
+            species=tuple(listed),
+        )
+
+    def score(self, hits: Sequence[Hit], *, price: float | None = None) -> Classification:
+        """Score one listing's hits; `price` > 0 counts as a sign of an offer."""
+        sig = self.signals(hits, price=price)
+        if sig.evidence <= 0.0:
+            return self._result(0.0, 0.0, [], [])
+        return self._result(sig.wildlife, sig.risk, sig.species, hits)
 
     def _species(self, ev: _Evidence) -> list[SpeciesInfo]:
         """Species named in the text, then those implied by products, strongest first."""

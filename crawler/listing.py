@@ -139,6 +139,8 @@ class Classification(BaseModel):
     species: list[SpeciesMatch] = Field(default_factory=list)
     reasons: list[Reason] = Field(default_factory=list)
     model: ShortText = "unknown"
+    #: The language the classifier read the listing as (``und`` when it could not tell).
+    language: ShortText | None = None
     classified_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -2,14 +2,19 @@
 
 from indexer.db import Database
 from indexer.errors import IndexerError, StoreError
+from indexer.reviews import VERDICTS, Review, ReviewStore, UnknownListingError
 from indexer.store import ListingStore, SaveOutcome, SearchHit, StoreCounts
 
 __all__ = [
+    "VERDICTS",
     "Database",
     "IndexerError",
     "ListingStore",
+    "Review",
+    "ReviewStore",
     "SaveOutcome",
     "SearchHit",
     "StoreCounts",
     "StoreError",
+    "UnknownListingError",
 ]

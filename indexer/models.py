@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "ClassificationRow", "ListingRow"]
+__all__ = ["Base", "ClassificationRow", "ListingRow", "ReviewRow"]
 
 
 class Base(DeclarativeBase):
@@ -64,3 +64,20 @@ class ClassificationRow(Base):
     classified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     listing: Mapped[ListingRow] = relationship(back_populates="classification")
+
+
+class ReviewRow(Base):
+    """One reviewer verdict on a listing; verdicts are appended, never edited."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_listing_created", "listing_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    listing_id: Mapped[str] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    verdict: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str | None] = mapped_column(String(200))
+    #: What the classifier said when the verdict was given, for later audits.
+    risk_at_review: Mapped[float | None] = mapped_column(Float)
+    model_at_review: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

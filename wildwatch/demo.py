@@ -8,6 +8,7 @@ from typing import Any
 from crawler.sources import load_sources
 from indexer import Database, ListingStore
 from sandbox import SandboxServer
+from wildwatch.classifier import active_head_path
 from wildwatch.config import AppConfig, default_sources_file
 from wildwatch.crawl import CrawlReport, run_crawl
 
@@ -38,7 +39,9 @@ class DemoSummary:
 def crawl_sandbox(config: AppConfig, sandbox: SandboxServer) -> DemoSummary:
     """Crawl the running sandbox marketplace into the store in `config`."""
     source = load_sources(default_sources_file())[DEMO_SOURCE]
-    report: CrawlReport = run_crawl(source, config.database_url, base_url=sandbox.url)
+    report: CrawlReport = run_crawl(
+        source, config.database_url, base_url=sandbox.url, head_path=active_head_path(config)
+    )
     database = Database(config.database_url)
     try:
         with database.session() as session:

@@ -7,12 +7,14 @@ registers it in the crawler's settings by dotted path.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from classifiers import BaselineClassifier
+from classifiers.wildlife import SHIPPED_HEAD, WildlifeClassifier
 from crawler.listing import Listing
 from indexer import Database, ListingStore
 
@@ -24,12 +26,13 @@ logger = logging.getLogger(__name__)
 class ClassifyAndStorePipeline:
     """Scores every `Listing` item and saves it with its classification.
 
-    Settings: ``WILDWATCH_DATABASE_URL`` (required). Stats: ``wildwatch/stored``,
+    Settings: ``WILDWATCH_DATABASE_URL`` (required), ``WILDWATCH_HEAD_PATH`` (the
+    classifier head; the shipped one by default). Stats: ``wildwatch/stored``,
     ``wildwatch/new``, ``wildwatch/changed``, ``wildwatch/flagged``,
     ``wildwatch/tier/<tier>``.
     """
 
-    def __init__(self, database_url: str, stats: Any, classifier: BaselineClassifier) -> None:
+    def __init__(self, database_url: str, stats: Any, classifier: WildlifeClassifier) -> None:
         self.database_url = database_url
         self.stats = stats
         self.classifier = classifier
@@ -40,7 +43,8 @@ class ClassifyAndStorePipeline:
         url = crawler.settings.get("WILDWATCH_DATABASE_URL")
         if not url:
             raise NotConfigured("WILDWATCH_DATABASE_URL is not set")
-        return cls(url, crawler.stats, BaselineClassifier.default())
+        head = Path(crawler.settings.get("WILDWATCH_HEAD_PATH") or SHIPPED_HEAD)
+        return cls(url, crawler.stats, _classifier(head))
 
     def open_spider(self) -> None:
         self.database = Database(self.database_url)
@@ -73,3 +77,9 @@ class ClassifyAndStorePipeline:
         if result.flagged:
             self.stats.inc_value("wildwatch/flagged")
         return item
+
+
+@lru_cache(maxsize=2)
+def _classifier(head: Path) -> WildlifeClassifier:
+    # Loading the encoder takes seconds; one crawl process may run several crawlers.
+    return WildlifeClassifier(head)

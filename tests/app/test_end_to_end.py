@@ -146,3 +146,15 @@ def test_demo_ends_by_serving_the_review_app(tmp_path: Path) -> None:
     out = log.read_text()
     assert f"review app: http://127.0.0.1:{port}/" in out
     assert "flagged" in out
+
+
+def test_every_stored_reason_points_at_its_text(crawled_store: CrawledStore) -> None:
+    with crawled_store.database.session() as session:
+        flagged = ListingStore(session).flagged(limit=1000)
+    assert flagged
+    for listing in flagged:
+        assert listing.classification is not None
+        reasons = listing.classification.reasons
+        assert any(r.kind != "contact" for r in reasons), listing.id
+        for reason in reasons:
+            assert listing.text[reason.start : reason.end] == reason.term, (listing.id, reason)

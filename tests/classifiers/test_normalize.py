@@ -24,8 +24,17 @@ DISGUISES = [
     ("\u0420\u0410NGOLIN scales", "pangolin", "\u0420\u0410NGOLIN"),  # Cyrillic Р А
     ("Raw \u0399V\u039fRY tusk", "ivory", "\u0399V\u039fRY"),  # Greek Ι Ο
     ("𝐢𝐯𝐨𝐫𝐲 bangle", "ivory", "𝐢𝐯𝐨𝐫𝐲"),  # mathematical bold
-    ("🐘 tusk for sale", "elephant", "🐘"),  # emoji
-    ("🐘\ufe0f\U0001f3fd tusk", "elephant", "🐘"),  # emoji + variation selector + skin tone
+    ("🐘 tusk for sale", "ivory", "🐘"),  # emoji: sellers mean the product
+    ("🐘\ufe0f\U0001f3fd tusk", "ivory", "🐘"),  # emoji + variation selector + skin tone
+    ("老🐘牙手鐲", "象牙手镯", "🐘牙手鐲"),  # emoji inside Chinese
+    ("กำไล🐘แท้", "งาช้าง", "🐘"),  # emoji inside Thai
+    ("Nanh 🐯 bọc vàng", "hổ", "🐯"),  # emoji in Vietnamese text
+    ("犀牛角杯 收藏級", "收藏级", "收藏級"),  # broad traditional table
+    ("Sừng t ê  g i á c", "tê giác", "t ê  g i á c"),  # spaced Vietnamese words
+    ("ขายกำไลง า ช้ า งแท้", "งาช้าง", "ง า ช้ า ง"),  # spaced Thai letters
+    ("หัวน.ก.เ.งื.อ.กแกะสลัก", "นกเงือก", "น.ก.เ.งื.อ.ก"),  # dotted Thai letters
+    ("Nanh h.ổ bọc vàng", "hổ", "h.ổ"),  # a split Vietnamese syllable
+    ("Vảy 7ê 7ê khô", "tê tê", "7ê 7ê"),  # leetspeak in Vietnamese text
     ("出售穿山甲鱗片", "穿山甲鳞片", "穿山甲鱗片"),  # traditional Chinese
     ("鶴頂紅吊墜", "鹤顶红", "鶴頂紅"),
     ("出售 象 牙 手镯", "象牙", "象 牙"),  # spaced Han characters
@@ -109,7 +118,7 @@ def test_leet_needs_a_word_mixing_letters_and_digits() -> None:
 
 def test_emoji_becomes_a_separate_concept_word() -> None:
     nt = normalize("🐘ivory🦏horn")
-    assert nt.text.split() == ["elephant", "ivory", "rhino", "horn"]
+    assert nt.text.split() == ["ivory", "ivory", "rhino", "horn", "horn"]
 
 
 def test_commas_between_han_characters_stay() -> None:

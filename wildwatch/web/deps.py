@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from indexer import Database, ListingStore
+from indexer import Database, ListingStore, ReviewStore
 
-__all__ = ["StoreDep", "TemplatesDep"]
+__all__ = ["ReviewsDep", "StoreDep", "TemplatesDep"]
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -24,9 +24,14 @@ def get_store(session: Annotated[Session, Depends(get_session)]) -> ListingStore
     return ListingStore(session)
 
 
+def get_reviews(session: Annotated[Session, Depends(get_session)]) -> ReviewStore:
+    return ReviewStore(session)
+
+
 def get_templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates
 
 
 StoreDep = Annotated[ListingStore, Depends(get_store)]
+ReviewsDep = Annotated[ReviewStore, Depends(get_reviews)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]

@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from crawler.listing import Listing, Reason, SpeciesMatch
 
-__all__ = ["ListingSummary", "SearchResponse", "StoreSummary", "summarize"]
+__all__ = [
+    "ListingSummary",
+    "ReviewRequest",
+    "ReviewResponse",
+    "SearchResponse",
+    "StoreSummary",
+    "summarize",
+]
+
+
+class ReviewRequest(BaseModel):
+    """A reviewer's verdict: ``confirm`` (a real offer) or ``dismiss`` (not one)."""
+
+    verdict: Literal["confirm", "dismiss"]
+    note: str | None = Field(default=None, max_length=2000)
+    reviewer: str | None = Field(default=None, max_length=200)
+
+
+class ReviewResponse(BaseModel):
+    listing_id: str
+    verdict: Literal["confirm", "dismiss"]
+    note: str | None
+    reviewer: str | None
+    risk_at_review: float | None
+    model_at_review: str | None
+    created_at: datetime
 
 
 class ListingSummary(BaseModel):

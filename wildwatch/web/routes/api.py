@@ -7,8 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from crawler.listing import Listing
-from wildwatch.web.deps import StoreDep
-from wildwatch.web.schemas import ListingSummary, SearchResponse, StoreSummary, summarize
+from indexer import UnknownListingError
+from wildwatch.web.deps import ReviewsDep, StoreDep
+from wildwatch.web.schemas import (
+    ListingSummary,
+    ReviewRequest,
+    ReviewResponse,
+    SearchResponse,
+    StoreSummary,
+    summarize,
+)
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -22,6 +30,27 @@ def flagged_listings(
 ) -> list[ListingSummary]:
     """Flagged listings, highest risk first."""
     return [summarize(x) for x in store.flagged(limit=limit, offset=offset, platform=platform)]
+
+
+@router.post("/listings/{listing_id:path}/review", response_model=ReviewResponse, status_code=201)
+def review_listing(listing_id: str, body: ReviewRequest, reviews: ReviewsDep) -> ReviewResponse:
+    """Record a verdict; it becomes a training example for ``train --from-reviews``."""
+    try:
+        review = reviews.record(listing_id, body.verdict, note=body.note, reviewer=body.reviewer)
+    except UnknownListingError:
+        raise HTTPException(status_code=404, detail="no such listing") from None
+    return ReviewResponse.model_validate(review, from_attributes=True)
+
+
+@router.get("/listings/{listing_id:path}/reviews", response_model=list[ReviewResponse])
+def listing_reviews(listing_id: str, store: StoreDep, reviews: ReviewsDep) -> list[ReviewResponse]:
+    """Every verdict on a listing, oldest first."""
+    if store.get(listing_id) is None:
+        raise HTTPException(status_code=404, detail="no such listing")
+    return [
+        ReviewResponse.model_validate(r, from_attributes=True)
+        for r in reviews.for_listing(listing_id)
+    ]
 
 
 @router.get("/listings/{listing_id:path}", response_model=Listing)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
-from wildwatch.web.deps import StoreDep, TemplatesDep
+from indexer import VERDICTS, UnknownListingError
+from wildwatch.web.deps import ReviewsDep, StoreDep, TemplatesDep
 from wildwatch.web.highlight import segments
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +40,11 @@ def queue(
 
 @router.get("/listings/{listing_id:path}", response_class=HTMLResponse)
 def listing_page(
-    listing_id: str, request: Request, store: StoreDep, templates: TemplatesDep
+    listing_id: str,
+    request: Request,
+    store: StoreDep,
+    reviews: ReviewsDep,
+    templates: TemplatesDep,
 ) -> HTMLResponse:
     listing = store.get(listing_id)
     if listing is None:
@@ -47,8 +53,39 @@ def listing_page(
     return templates.TemplateResponse(
         request,
         "listing.html",
-        {"listing": listing, "segments": segments(listing.text, reasons)},
+        {
+            "listing": listing,
+            "segments": segments(listing.text, reasons),
+            "reviews": reviews.for_listing(listing_id),
+        },
     )
+
+
+_FORM_LIMIT = 8_192
+
+
+@router.post("/listings/{listing_id:path}/review")
+async def review_form(listing_id: str, request: Request, reviews: ReviewsDep) -> RedirectResponse:
+    """The verdict buttons of the listing page (a plain form post, then back to the page)."""
+    # A page on another site must not be able to post verdicts through a reviewer's
+    # browser: browsers send Origin with form posts, and it must be this app.
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.headers.get("host"):
+        raise HTTPException(status_code=403, detail="cross-site form post refused")
+    body = await request.body()
+    if len(body) > _FORM_LIMIT:
+        raise HTTPException(status_code=413, detail="form too large")
+    form = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=10)
+    verdict = (form.get("verdict") or [""])[0]
+    if verdict not in VERDICTS:
+        raise HTTPException(status_code=422, detail="verdict must be confirm or dismiss")
+    note = (form.get("note") or [""])[0][:2000] or None
+    try:
+        reviews.record(listing_id, verdict, note=note, reviewer="review app")
+    except UnknownListingError:
+        raise HTTPException(status_code=404, detail="no such listing") from None
+    target = request.url_for("listing_page", listing_id=listing_id)
+    return RedirectResponse(str(target.path), status_code=303)
 
 
 @router.get("/search", response_class=HTMLResponse)
