@@ -35,6 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):  # run as a script: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from classifiers.lexicon import FAMILIES as LEXICON_FAMILIES
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
 SPECIES_FILE = HERE.parent / "data" / "species.json"
@@ -48,26 +53,7 @@ LABELS = {"offer": 1, "coded": 1, "wanted": 1, "lookalike": 0, "news": 0, "ordin
 CATEGORIES = tuple(LABELS)
 # Listings drawn from each template, by category (positives come out near 40%).
 PER_TEMPLATE = {"offer": 5, "coded": 5, "wanted": 4, "lookalike": 7, "news": 5, "ordinary": 8}
-FAMILIES = (
-    "ivory",
-    "horn",
-    "scales",
-    "bone",
-    "skin",
-    "fin",
-    "shell",
-    "casque",
-    "bile",
-    "musk",
-    "teeth_claws",
-    "live",
-    "eggs",
-    "taxidermy",
-    "timber",
-    "meat",
-    "feathers",
-    "other",
-)
+FAMILIES = LEXICON_FAMILIES  # the product families the classifier reports on
 SPLITS = ("train", "dev", "test")
 DEV_SHARE = TEST_SHARE = 0.15
 TECHNIQUES = (
