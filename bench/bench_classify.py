@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--count", type=int, default=2_000, help="listings per stage")
     parser.add_argument("--seed", type=int, default=20261121)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=256)
     args = parser.parse_args(argv)
 
     corpus = build_corpus(seed=args.seed).listings

@@ -153,9 +153,16 @@ class TextEncoder:
             return full, head
         prefixed = [self.prefix + (t or "") for t in texts]
         limits = [len(self.prefix) + h for h in head_chars]
-        # Rough length order without tokenising twice: characters track tokens well
-        # enough to keep padding small.
-        order = sorted(range(n), key=lambda i: len(prefixed[i]))
+        # Batches of texts with the same number of tokens waste nothing on padding;
+        # characters are a poor guide (one token per Chinese character, one per
+        # word elsewhere), and tokenising is cheap next to the model.
+        lengths = [
+            len(ids)
+            for ids in self._tokenizer(prefixed, truncation=True, max_length=self.max_length)[
+                "input_ids"
+            ]
+        ]
+        order = sorted(range(n), key=lambda i: lengths[i])
         torch = self._torch
         with torch.inference_mode():
             for start in range(0, n, self.batch_size):

@@ -146,7 +146,7 @@ def evaluate(
     threshold: float,
     tier_bands: Sequence[tuple[str, float]],
     model: str = "",
-    batch_size: int = 64,
+    batch_size: int = 256,
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalReport:
     """Classify `examples` (timed, in batches) and compare with their labels."""

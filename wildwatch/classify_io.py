@@ -86,7 +86,7 @@ def classify_stream(
     classifier: BatchClassifier,
     on_error: Callable[[int, str], None],
     *,
-    batch_size: int = 64,
+    batch_size: int = 256,
 ) -> ClassifyRun:
     """Classify every line of `lines`, writing results to `out` and problems to `on_error`.
 
