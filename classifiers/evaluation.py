@@ -216,33 +216,43 @@ def build_report(
     )
 
 
+# Techniques reported apart from the target: euphemisms no lexicon entry knows,
+# which probe what the model guesses rather than what the system was told.
+PROBE_TECHNIQUES = frozenset({"unlisted_code_word"})
+
+
 @dataclass
 class EvasionReport:
     pairs: list[dict[str, Any]]
     tolerance: float
 
     @property
+    def target(self) -> list[dict[str, Any]]:
+        return [p for p in self.pairs if p["technique"] not in PROBE_TECHNIQUES]
+
+    @property
     def within(self) -> int:
-        return sum(1 for p in self.pairs if abs(p["delta"]) <= self.tolerance)
+        return sum(1 for p in self.target if abs(p["delta"]) <= self.tolerance)
 
     def as_dict(self) -> dict[str, Any]:
         by_technique: dict[str, list[float]] = defaultdict(list)
         for p in self.pairs:
             by_technique[p["technique"]].append(abs(p["delta"]))
         return {
-            "n": len(self.pairs),
+            "n": len(self.target),
             "tolerance": self.tolerance,
             "within_tolerance": self.within,
-            "max_abs_delta": round(max((abs(p["delta"]) for p in self.pairs), default=0.0), 4),
+            "max_abs_delta": round(max((abs(p["delta"]) for p in self.target), default=0.0), 4),
             "per_technique": {
                 t: {
                     "n": len(d),
                     "max_abs_delta": round(max(d), 4),
                     "within": sum(1 for x in d if x <= self.tolerance),
+                    "probe": t in PROBE_TECHNIQUES,
                 }
                 for t, d in sorted(by_technique.items())
             },
-            "worst": sorted(self.pairs, key=lambda p: -abs(p["delta"]))[:10],
+            "worst": sorted(self.target, key=lambda p: -abs(p["delta"]))[:10],
         }
 
 
@@ -303,5 +313,8 @@ def format_report(report: Mapping[str, Any]) -> str:
             f"{ev['tolerance']} of their plain form (max |delta| {ev['max_abs_delta']})",
         ]
         for t, d in ev["per_technique"].items():
-            lines.append(f"  {t:<20} {d['within']:>4}/{d['n']:<4} max |delta| {d['max_abs_delta']}")
+            note = "  (probe: not in the lexicon; not counted above)" if d.get("probe") else ""
+            lines.append(
+                f"  {t:<20} {d['within']:>4}/{d['n']:<4} max |delta| {d['max_abs_delta']}{note}"
+            )
     return "\n".join(lines)

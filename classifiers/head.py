@@ -177,10 +177,17 @@ def fit_head(
     *,
     sample_weight: np.ndarray | None = None,
     l2_grid: Sequence[float] = (3e-4, 1e-3, 3e-3, 1e-2),
+    block_scale: Mapping[str, float] | None = None,
     encoder: Mapping[str, Any] | None = None,
     meta: Mapping[str, Any] | None = None,
 ) -> WildlifeHead:
-    """Train on `train`, pick the L2 strength by dev log-loss, calibrate on dev."""
+    """Train on `train`, pick the L2 strength by dev log-loss, calibrate on dev.
+
+    `block_scale` maps a feature-name prefix to a factor its standardised features
+    are multiplied by: a factor below 1 shrinks that block's weights harder (with
+    L2, scaling a feature by s is penalising its weight by 1/s^2). The factor is
+    folded into the saved ``scale``, so a head file needs nothing new to apply it.
+    """
     if train_x.ndim != 2 or train_x.shape[0] != train_y.shape[0] or train_x.shape[0] == 0:
         raise HeadTrainingError("training features and labels do not line up")
     if len(set(train_y.tolist())) < 2 or len(set(dev_y.tolist())) < 2:
@@ -189,6 +196,13 @@ def fit_head(
     mean = train_x.mean(axis=0)
     scale = train_x.std(axis=0)
     scale[scale < 1e-6] = 1.0
+    for prefix, factor in (block_scale or {}).items():
+        if not factor > 0:
+            raise HeadTrainingError(f"block scale for {prefix!r} must be positive")
+        block = np.array([name.startswith(prefix) for name in feature_names])
+        if not block.any():
+            raise HeadTrainingError(f"no feature starts with {prefix!r}")
+        scale[block] /= factor
     xs = (train_x - mean) / scale
     dev_xs = (dev_x - mean) / scale
     best: tuple[float, np.ndarray, float, float] | None = None
@@ -210,5 +224,5 @@ def fit_head(
         calib_a=a,
         calib_b=cb,
         encoder=dict(encoder or {}),
-        meta={**dict(meta or {}), "l2": l2},
+        meta={**dict(meta or {}), "l2": l2, "block_scale": dict(block_scale or {})},
     )

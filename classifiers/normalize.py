@@ -108,7 +108,9 @@ class FoldTables:
 
     ``emoji`` holds the English words used in Latin text; ``emoji_by_script`` the
     words for Han (Chinese and Japanese), Thai and Vietnamese text, for the emoji
-    that have one. ``traditional_to_simplified`` merges the broad table derived from
+    that have one; ``emoji_by_language`` the words in one language, used when the
+    caller knows the listing's language (the encoder reads "peau de léopard", not
+    "peau de leopard" in English). ``traditional_to_simplified`` merges the broad table derived from
     OpenCC with the hand-written domain table (which wins).
     """
 
@@ -120,6 +122,9 @@ class FoldTables:
     separators: str
     emoji: Mapping[str, str]
     emoji_by_script: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    emoji_by_language: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: MappingProxyType({})
     )
 
@@ -173,6 +178,13 @@ class FoldTables:
         scripts = {
             name: char_map(table, f"emoji_by_script.{name}") for name, table in by_script.items()
         }
+        by_language = raw.get("emoji_by_language", {})
+        if not isinstance(by_language, dict):
+            raise LexiconError(f"{path}: 'emoji_by_language' must map language codes to tables")
+        languages = {
+            name: char_map(table, f"emoji_by_language.{name}")
+            for name, table in by_language.items()
+        }
         # One character to one: a longer replacement would break the offset map's
         # fast path and a shorter one would lose characters.
         hand = char_map(
@@ -192,6 +204,7 @@ class FoldTables:
             separators=separators,
             emoji=emoji,
             emoji_by_script=MappingProxyType(scripts),
+            emoji_by_language=MappingProxyType(languages),
         )
 
 
@@ -298,7 +311,11 @@ class Normalizer:
         self._leet_hint_re = re.compile(f"[{_LETTERS}][{leet_chars}]|[{leet_chars}][{_LETTERS}]")
         self._leet_table = str.maketrans(dict(tables.leet))
         self._strip_table = self._build_strip_table()
-        emoji = sorted(set(tables.emoji).union(*tables.emoji_by_script.values()))
+        emoji = sorted(
+            set(tables.emoji).union(
+                *tables.emoji_by_script.values(), *tables.emoji_by_language.values()
+            )
+        )
         self._emoji_re = (
             re.compile("[" + "".join(re.escape(c) for c in emoji) + "]") if emoji else None
         )
@@ -307,17 +324,26 @@ class Normalizer:
             script: {char: self._fold_word(word) for char, word in table.items()}
             for script, table in (("latin", tables.emoji), *tables.emoji_by_script.items())
         }
+        self._emoji_words_by_language = {
+            lang: {char: self._fold_word(word) for char, word in table.items()}
+            for lang, table in tables.emoji_by_language.items()
+        }
 
     @classmethod
     def from_file(cls, path: str | Path) -> Normalizer:
         """Build a normalizer from a ``fold.json`` file."""
         return cls(FoldTables.from_file(path))
 
-    def __call__(self, text: str) -> NormalizedText:
-        """Fold `text`; see the module docstring for what is folded and in what order."""
+    def __call__(self, text: str, lang: str | None = None) -> NormalizedText:
+        """Fold `text`; see the module docstring for what is folded and in what order.
+
+        With `lang`, emoji become words of that language where the tables have one
+        (for a model reading the text); without it, the script around each emoji
+        decides, with English for Latin text (what the term matcher expects).
+        """
         folded, starts, ends = self._fold(text)
         if self._emoji_re is not None and self._emoji_re.search(folded):
-            folded, starts, ends = self._expand_emoji(text, folded, starts, ends)
+            folded, starts, ends = self._expand_emoji(text, folded, starts, ends, lang)
         folded, starts, ends = self._collapse(folded, starts, ends)
         folded = self._unleet(text, folded)
         return NormalizedText(text, folded, folded.translate(self._strip_table), starts, ends)
@@ -379,9 +405,10 @@ class Normalizer:
     # -- stage 2: emoji -------------------------------------------------------------
 
     def _expand_emoji(
-        self, original: str, text: str, starts: list[int], ends: list[int]
+        self, original: str, text: str, starts: list[int], ends: list[int], lang: str | None
     ) -> tuple[str, list[int], list[int]]:
         assert self._emoji_re is not None
+        in_language = self._emoji_words_by_language.get(lang or "", {})
         pieces: list[str] = []
         new_starts: list[int] = []
         new_ends: list[int] = []
@@ -394,7 +421,7 @@ class Normalizer:
                 if vietnamese is None:
                     vietnamese = _is_vietnamese(original, text)
                 script = "vi" if vietnamese else "latin"
-            word = self._emoji_words.get(script, {}).get(m.group())
+            word = in_language.get(m.group()) or self._emoji_words.get(script, {}).get(m.group())
             if word and script in ("han", "thai"):
                 # Written inside the word, without spaces; drop what the seller
                 # already wrote next to it: 🐘牙 -> 象牙, not 象牙牙.

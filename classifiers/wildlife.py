@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from classifiers.baseline import BaselineClassifier
+from classifiers.decode import CodeWordDecoder
 from classifiers.encoder import DEFAULT_LAYERS, TextEncoder, default_encoder_dir
 from classifiers.errors import ClassifierError
 from classifiers.head import WildlifeHead
@@ -77,6 +78,7 @@ class Parsed:
     hits: tuple[Hit, ...]
     entities: tuple[Entity, ...]
     language: str
+    decoded: tuple[Hit, ...] = ()  # the code words read as their meaning
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class FeatureExtractor:
         self,
         encoder: TextEncoder,
         rules: BaselineClassifier | None = None,
+        decoder: CodeWordDecoder | None = None,
     ) -> None:
         from classifiers.entities import EntityRecognizer
         from classifiers.langid import LanguageIdentifier
@@ -103,31 +106,53 @@ class FeatureExtractor:
         self.rules = rules or BaselineClassifier.default()
         self.languages = LanguageIdentifier.default()
         self.entities = EntityRecognizer(self.rules.lexicon)
+        self.decoder = decoder or CodeWordDecoder.load(self.rules.lexicon.data_dir)
         self.feature_names = feature_names(encoder.dim)
 
     def parse(self, item: ListingText) -> Parsed:
         text = item.text
         hits = self.rules.matcher(text)
-        signals = self.rules.scorer.signals(hits, price=item.price)
         lang = item.lang or self.languages.identify(text).lang
-        return Parsed(signals, tuple(hits), tuple(self.entities.entities(text, lang=lang)), lang)
+        entities = tuple(self.entities.entities(text, lang=lang))
+        by_weight = any(
+            e.label == "QUANTITY" and e.attrs.get("dimension") == "mass" for e in entities
+        )
+        decoded = tuple(self.decoder.decodable(hits, by_weight=by_weight))
+        # The signals read the code words as their meaning, like the encoder does;
+        # the hits (and so the reasons) stay on the text as written.
+        read = self.rules.matcher(self.decoder(text, decoded, lang)) if decoded else hits
+        signals = self.rules.scorer.signals(read, price=item.price)
+        return Parsed(signals, tuple(hits), entities, lang, decoded)
+
+    def model_text(self, item: ListingText, parsed: Parsed) -> tuple[str, int]:
+        """What the encoder reads of `item`, and how long its title part is.
+
+        The encoder reads the folded text: spaced letters, homoglyphs, leetspeak,
+        traditional characters are undone, emoji become words of the listing's
+        language and code words their meaning (:mod:`classifiers.decode`), so a
+        disguise moves the vector as little as it moves the rules. Runs of spaces
+        left where a disguise was removed are collapsed too: the tokenizer would
+        otherwise see "shark  fin" and "shark fin" differently.
+        """
+        fold = self.rules.normalizer
+        lang = parsed.language
+        decode = parsed.decoded
+        cut = len(item.title)  # hits' spans are into item.text: title, "\n", description
+        title = self.decoder(item.title, [h for h in decode if h.end <= cut], lang)
+        title = " ".join(fold(title, lang).text.split())
+        if not item.description:
+            return title, len(title)
+        at = cut + 1
+        body_hits = [replace(h, start=h.start - at, end=h.end - at) for h in decode if h.end > at]
+        body = self.decoder(item.description, body_hits, lang)
+        body = " ".join(fold(body, lang).text.split())
+        return (f"{title}\n{body}" if body else title), len(title)
 
     def analyse(self, items: Sequence[ListingText]) -> tuple[list[Parsed], np.ndarray]:
         """Parse each item and build the head's input rows for them."""
-        # The encoder reads the folded text: spaced letters, homoglyphs, leetspeak,
-        # traditional characters and emoji are undone before it sees them, so a
-        # disguise moves the vector as little as it moves the rules. Runs of spaces
-        # left where a disguise was removed are collapsed too: the tokenizer would
-        # otherwise see "shark  fin" and "shark fin" differently.
-        fold = self.rules.normalizer
-        titles = [" ".join(fold(item.title).text.split()) for item in items]
-        bodies = [
-            " ".join(fold(item.description).text.split()) if item.description else ""
-            for item in items
-        ]
-        texts = [f"{t}\n{b}" if b else t for t, b in zip(titles, bodies, strict=True)]
-        whole, heads = self.encoder.encode_with_head(texts, [len(t) for t in titles])
         parsed = [self.parse(item) for item in items]
+        read = [self.model_text(item, p) for item, p in zip(items, parsed, strict=True)]
+        whole, heads = self.encoder.encode_with_head([t for t, _ in read], [n for _, n in read])
         n = len(items)
         n_rules = len(Signals.NUMERIC)
         n_fixed = n_rules + len(ENTITY_FEATURES)

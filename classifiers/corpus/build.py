@@ -66,7 +66,12 @@ TECHNIQUES = (
     "emoji",
     "code_word",
     "traditional_chinese",
+    # Euphemisms no lexicon entry knows: a probe of generalisation, reported apart
+    # from the target (the rules cannot know them; only the model might).
+    "unlisted_code_word",
 )
+# The technique each template table disguises with (the rest change letters).
+WORD_TABLES = {"emoji": "emoji", "code_word": "code", "unlisted_code_word": "unlisted"}
 # Techniques that only make sense on Latin script.
 LATIN_ONLY = frozenset({"homoglyphs", "fullwidth", "leetspeak"})
 LATIN_LANGS = frozenset({"en", "vi", "id", "fr", "es", "pt", "de"})
@@ -555,7 +560,7 @@ def _disguise(
     """Disguise every keyword of ``base`` in ``text``; one seed, so each occurrence looks alike."""
     if technique == "traditional_chinese":
         return to_traditional(text, s2t)
-    letter_level = technique not in ("emoji", "code_word")
+    letter_level = technique not in WORD_TABLES
     words = base.get("letters", base["keywords"]) if letter_level else base["keywords"]
     keywords = sorted(words, key=len, reverse=True)
     pattern = re.compile("|".join(re.escape(k) for k in keywords), re.IGNORECASE)
@@ -563,10 +568,8 @@ def _disguise(
     def swap(match: re.Match[str]) -> str:
         word = match.group(0)
         key = next(k for k in keywords if k.lower() == word.lower())
-        if technique == "emoji":
-            return base["emoji"][key]
-        if technique == "code_word":
-            return base["code"][key]
+        if technique in WORD_TABLES:
+            return str(base[WORD_TABLES[technique]][key])
         return disguise_word(word, technique, random.Random(seed))
 
     return pattern.sub(swap, text)
@@ -576,8 +579,8 @@ def _supports(base: dict[str, Any], technique: str) -> bool:
     """Whether ``technique`` changes every keyword of ``base`` (a mapping, changed letters)."""
     if technique == "traditional_chinese":
         return True
-    if technique in ("emoji", "code_word"):
-        table = base.get("emoji" if technique == "emoji" else "code", {})
+    if technique in WORD_TABLES:
+        table = base.get(WORD_TABLES[technique], {})
         return all(k in table for k in base["keywords"])
     rng = random.Random(SEED)
     return all(disguise_word(k, technique, rng) != k for k in base.get("letters", base["keywords"]))

@@ -61,10 +61,15 @@ def test_disguised_offers_score_within_a_tenth_of_their_plain_form(
         "traditional_chinese",
     ):
         assert per[technique]["within"] == per[technique]["n"], (technique, evasion["worst"])
-    # Emoji and code words stand for a product only by convention: most, not all.
-    # (Known gap: see classifiers/MODEL_CARD.md.)
-    assert per["emoji"]["within"] / per["emoji"]["n"] >= 0.8
-    assert per["code_word"]["within"] / per["code_word"]["n"] >= 0.5
+    # Emoji and code words stand for a product only by convention: a bird emoji is
+    # any bird, "ox bone" is also ox bone. (Known gap: see classifiers/MODEL_CARD.md.)
+    assert per["emoji"]["within"] / per["emoji"]["n"] >= 0.9, evasion["worst"]
+    assert per["code_word"]["within"] / per["code_word"]["n"] >= 0.9, evasion["worst"]
+    assert evasion["within_tolerance"] / evasion["n"] >= 0.97
+    # Euphemisms no lexicon entry knows are reported, apart from the target.
+    probe = per["unlisted_code_word"]
+    assert probe["probe"] and probe["n"] >= 5
+    assert evasion["n"] == sum(d["n"] for d in per.values() if not d["probe"])
 
 
 def test_eval_prints_a_readable_table(tmp_path: Path) -> None:

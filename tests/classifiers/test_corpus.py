@@ -157,7 +157,8 @@ def test_evasion_pairs(evasion: list[EvasionPair]) -> None:
     assert len({p.id for p in evasion}) == len(evasion)
     counts = Counter(p.technique for p in evasion)
     assert set(counts) == TECHNIQUES
-    assert all(n >= 15 for n in counts.values()), counts
+    assert all(n >= 15 for t, n in counts.items() if t != "unlisted_code_word"), counts
+    assert counts["unlisted_code_word"] >= 5
     for technique in TECHNIQUES - {"traditional_chinese"}:
         langs = {p.lang for p in evasion if p.technique == technique}
         assert len(langs) >= 5, technique
