@@ -110,6 +110,9 @@ class Term:
     match: Match = "auto"
     accents: Accents = "plain"
     family: str | None = None
+    # A look-alike whose honest name sellers also use as a code word ("os de bœuf"
+    # for ivory): the code-word concept it stands for when the listing supports it.
+    cover_for: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,12 @@ class Lexicon:
         tables = FoldTables.from_file(root / FOLD_FILE)
         species, species_terms = _load_species(root / SPECIES_FILE)
         terms = list(_load_terms(root / TERMS_FILE, species))
+        codes = {t.concept for t in terms if t.kind == "code_word"}
+        for t in terms:
+            if t.cover_for is not None and t.cover_for not in codes:
+                raise _fail(
+                    root / TERMS_FILE, None, f"{t.term!r}: 'cover_for' names no code-word concept"
+                )
         curated_names = {t.term.casefold() for t in species_terms if t.lang == "la"}
         updates = _load_updates(root / UPDATES_FILE)
         checklist_species, checklist_terms = _load_checklist(
@@ -207,6 +216,7 @@ def _load_terms(path: Path, species: Mapping[str, SpeciesInfo]) -> Iterator[Term
         "match",
         "accents",
         "family",
+        "cover_for",
     }
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -234,6 +244,11 @@ def _load_terms(path: Path, species: Mapping[str, SpeciesInfo]) -> Iterator[Term
         family = obj.get("family")
         if family is not None and (obj["kind"] != "product" or family not in FAMILIES):
             raise _fail(path, number, f"'family' must be one of {FAMILIES} on a product term")
+        cover_for = obj.get("cover_for")
+        if cover_for is not None and (
+            obj["kind"] != "lookalike" or not isinstance(cover_for, str) or not cover_for
+        ):
+            raise _fail(path, number, "'cover_for' names a code-word concept, on a lookalike term")
         yield Term(
             term=obj["term"],
             lang=obj["lang"],
@@ -243,6 +258,7 @@ def _load_terms(path: Path, species: Mapping[str, SpeciesInfo]) -> Iterator[Term
             implies=implies,
             needs_species=needs_species,
             family=family,
+            cover_for=cover_for,
             **_term_options(obj, path, number),
         )
 

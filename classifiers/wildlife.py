@@ -117,7 +117,10 @@ class FeatureExtractor:
         by_weight = any(
             e.label == "QUANTITY" and e.attrs.get("dimension") == "mass" for e in entities
         )
-        decoded = tuple(self.decoder.decodable(hits, by_weight=by_weight))
+        prices = [(e.key, float(e.value)) for e in entities if e.label == "PRICE" and e.value]
+        if item.price is not None:
+            prices.append((item.currency, item.price))
+        decoded = tuple(self.decoder.decodable(hits, by_weight=by_weight, prices=prices))
         # The signals read the code words as their meaning, like the encoder does;
         # the hits (and so the reasons) stay on the text as written.
         read = self.rules.matcher(self.decoder(text, decoded, lang)) if decoded else hits

@@ -56,6 +56,59 @@ def test_an_ambiguous_code_word_with_support_is_read_as_its_meaning(
     assert meaning in _model_text(extractor, title, description)
 
 
+@pytest.mark.parametrize(
+    ("title", "description"),
+    [
+        ("Statuette os de bœuf sculpté", "Statuette en os de bœuf sculpté, pas de certificat"),
+        ("Pulsera de hueso de vaca auténtica", "Pulsera antigua, 65 mm. 350 €"),
+    ],
+)
+def test_a_cover_name_with_trade_cues_is_read_as_what_it_hides(
+    classifier: WildlifeClassifier, title: str, description: str
+) -> None:
+    item = ListingText(title, description)
+    text = _model_text(classifier.extractor, title, description)
+    assert "ivoire" in text or "marfil" in text
+    result = classifier.classify_many([item])[0]
+    assert result.flagged
+    # The reason still points at what the seller wrote.
+    assert any(item.text[r.start : r.end] in title for r in result.reasons)
+
+
+@pytest.mark.parametrize(
+    ("title", "description"),
+    [
+        ("Pulsera de hueso de vaca", "Hecha a mano en Oaxaca. Envío a todo el país"),
+        # the right cues, at the honest product's price
+        ("Pulsera de hueso de vaca auténtico", "Hecha a mano, 12 €"),
+        ("Peigne en os de bœuf", "Fait main, 8 €, envoi discret"),
+    ],
+)
+def test_a_cover_name_sold_as_itself_stays_a_look_alike(
+    classifier: WildlifeClassifier, title: str, description: str
+) -> None:
+    text = _model_text(classifier.extractor, title, description)
+    assert "marfil" not in text and "ivoire" not in text
+    assert not classifier.classify_many([ListingText(title, description)])[0].flagged
+
+
+def test_cover_for_must_name_a_code_word_concept(tmp_path: Path) -> None:
+    import shutil
+
+    from classifiers.lexicon import Lexicon
+    from classifiers.normalize import DATA_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    with (data / "terms.jsonl").open("a", encoding="utf-8") as out:
+        out.write(
+            '{"term": "resin bead", "lang": "en", "kind": "lookalike", "concept": "material",'
+            ' "weight": 0.7, "cover_for": "unicorn_code"}\n'
+        )
+    with pytest.raises(LexiconError, match=r"'resin bead'.*cover_for"):
+        Lexicon.load(data)
+
+
 def test_decoding_keeps_reasons_on_the_text_as_written(classifier: WildlifeClassifier) -> None:
     item = ListingText("corne noire", "corne noire entière, 1,1 kg, prix en mp")
     result = classifier.classify_many([item])[0]
