@@ -1,4 +1,9 @@
-"""Pulls listing fields out of a page: configured CSS rules first, schema.org JSON-LD second."""
+"""Pulls listing fields out of a page: configured CSS/XPath rules first, then the generic
+extractor (`crawler.generic`: structured data, meta tags, the page's layout) for the rest.
+
+Prices and currencies read by rules go through `crawler.money` ("1.250.000 ₫" is
+1250000 VND), dates through `crawler.dates` ("3 ngày trước" against the fetch time).
+"""
 
 from __future__ import annotations
 
@@ -12,14 +17,25 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
+from crawler.dates import parse_date
+from crawler.money import Money, currency_code, currency_hint, parse_amount, parse_money
 from crawler.sources import FieldRule, ListingFieldRules
 
-__all__ = ["ExtractedFields", "extract_fields", "json_ld_products"]
+__all__ = [
+    "ExtractedFields",
+    "apply_rule",
+    "extract_fields",
+    "json_ld_products",
+    "parse_datetime",
+    "parse_price",
+    "visible_text",
+]
 
 logger = logging.getLogger(__name__)
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_NUMBER = re.compile(r"\d[\d.,\s]*")
+#: Elements nested deeper than this are not read (hostile pages nest thousands deep).
+MAX_TEXT_DEPTH = 200
 
 
 @dataclass
@@ -36,7 +52,10 @@ class ExtractedFields:
     seller_name: str | None = None
     seller_url: str | None = None
     images: list[str] = field(default_factory=list)
-    sources: dict[str, str] = field(default_factory=dict)  # field -> "css" | "json-ld"
+    removed: str | None = None  # the page's "listing removed" notice, if it shows one
+    #: field -> where it came from: "css" (a source rule, CSS or XPath), or the generic
+    #: extractor's "json-ld", "microdata", "opengraph", "meta" or "page".
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 _BLOCK_TAGS = frozenset(
@@ -78,22 +97,30 @@ _BLOCK_TAGS = frozenset(
 _HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript"})
 
 
-def _element_text(element: Any, out: list[str]) -> None:
+def _flow(text: str | None, pre: bool) -> str:
+    """Source text as shown: a line break in the HTML is a space, except inside ``pre``."""
+    if not text:
+        return ""
+    return text if pre else text.replace("\r", " ").replace("\n", " ")
+
+
+def _element_text(element: Any, out: list[str], depth: int = 0, pre: bool = False) -> None:
     tag = element.tag if isinstance(element.tag, str) else ""
-    if tag in _HIDDEN_TAGS:
+    if tag in _HIDDEN_TAGS or depth > MAX_TEXT_DEPTH:
         return
+    pre = pre or tag == "pre"
     block = tag in _BLOCK_TAGS
     if block:
         out.append("\n")
-    out.append(element.text or "")
+    out.append(_flow(element.text, pre))
     for child in element:
-        _element_text(child, out)
-        out.append(child.tail or "")
+        _element_text(child, out, depth + 1, pre)
+        out.append(_flow(child.tail, pre))
     if block:
         out.append("\n")
 
 
-def _visible_text(node: Selector) -> str:
+def visible_text(node: Selector) -> str:
     """An attribute or text node as it is; an element as its visible text, one line a block."""
     if isinstance(node.root, str):
         text = node.root
@@ -105,9 +132,10 @@ def _visible_text(node: Selector) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _apply(selector: Selector, rule: FieldRule) -> list[str]:
-    nodes = selector.css(rule.css)
-    values = [_visible_text(node) for node in nodes]
+def apply_rule(selector: Selector, rule: FieldRule) -> list[str]:
+    """The values `rule` finds in `selector` (the first only, unless ``all``)."""
+    nodes = selector.css(rule.css) if rule.css is not None else selector.xpath(rule.xpath or "")
+    values = [visible_text(node) for node in nodes]
     values = [v for v in values if v]
     if rule.re:
         pattern = re.compile(rule.re)
@@ -120,20 +148,13 @@ def _apply(selector: Selector, rule: FieldRule) -> list[str]:
     return values if rule.all else values[:1]
 
 
-def parse_price(value: Any) -> float | None:
-    """A price from a number or a machine-readable string ("1250.00"); None if unreadable."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value) if value >= 0 else None
-    if not isinstance(value, str):
-        return None
-    match = _NUMBER.search(value)
-    if not match:
-        return None
-    digits = re.sub(r"\s", "", match.group()).rstrip(".,")
-    try:
-        return float(digits.replace(",", ""))
-    except ValueError:
-        return None
+def parse_price(value: Any, *, lang: str | None = None) -> float | None:
+    """A price from a number, a machine-readable string ("1250.00") or written text
+    ("1.250.000 ₫", "2tr5"); None if unreadable or negative."""
+    if isinstance(value, str) and not re.fullmatch(r"\s*\d{1,18}(?:\.\d{1,6})?\s*", value):
+        money = parse_money(value, lang=lang)
+        return money.amount if money else None
+    return parse_amount(value)
 
 
 def parse_datetime(value: str | None) -> datetime | None:
@@ -147,78 +168,106 @@ def parse_datetime(value: str | None) -> datetime | None:
 
 
 def json_ld_products(selector: Selector) -> list[dict[str, Any]]:
-    """Every schema.org Product object in the page's JSON-LD blocks (bad blocks skipped)."""
+    """Every schema.org Product object at the top of the page's JSON-LD blocks or in their
+    ``@graph`` (bad blocks skipped). The generic extractor reads more; see `crawler.generic`."""
     found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, dict):
-            kind = node.get("@type")
-            kinds = kind if isinstance(kind, list) else [kind]
-            if "Product" in kinds:
-                found.append(node)
-            walk(node.get("@graph"))
-
     for block in selector.css('script[type="application/ld+json"]::text').getall():
         try:
-            walk(json.loads(block))
-        except json.JSONDecodeError:
+            data = json.loads(block, strict=False)
+        except (ValueError, RecursionError):
             logger.debug("skipping malformed JSON-LD block")
+            continue
+        pending = data if isinstance(data, list) else [data]
+        for node in pending[:1000]:
+            if not isinstance(node, dict):
+                continue
+            kind = node.get("@type")
+            if "Product" in (kind if isinstance(kind, list) else [kind]):
+                found.append(node)
+            graph = node.get("@graph")
+            if isinstance(graph, list):
+                pending.extend(graph)
     return found
 
 
-def _first(value: Any) -> Any:
-    return value[0] if isinstance(value, list) and value else value
-
-
-def _from_json_ld(product: dict[str, Any]) -> dict[str, Any]:
-    offers = _first(product.get("offers")) or {}
-    seller = offers.get("seller") if isinstance(offers, dict) else None
-    seller = seller if isinstance(seller, dict) else {}
-    images = product.get("image") or []
-    images = [images] if isinstance(images, str | dict) else images
-    return {
-        "title": product.get("name"),
-        "description": product.get("description"),
-        "price": parse_price(offers.get("price")) if isinstance(offers, dict) else None,
-        "currency": offers.get("priceCurrency") if isinstance(offers, dict) else None,
-        "seller_name": seller.get("name"),
-        "seller_url": seller.get("url"),
-        "images": [i.get("url") if isinstance(i, dict) else i for i in images if i],
-    }
-
-
-def extract_fields(html: str, url: str, rules: ListingFieldRules) -> ExtractedFields:
-    """Fields of the listing on one page; URLs are made absolute against `url`."""
-    selector = Selector(text=html)
-    out = ExtractedFields()
+def _rule_values(selector: Selector, rules: ListingFieldRules) -> dict[str, list[str]]:
+    found = {}
     for name in ListingFieldRules.model_fields:
         rule = getattr(rules, name)
-        if rule is None:
-            continue
-        values = _apply(selector, rule)
-        if not values:
-            continue
-        out.sources[name] = "css"
+        if rule is not None:
+            values = apply_rule(selector, rule)
+            if values:
+                found[name] = values
+    return found
+
+
+def extract_fields(
+    html: str,
+    url: str,
+    rules: ListingFieldRules,
+    *,
+    fetched_at: datetime | None = None,
+    lang: str | None = None,
+) -> ExtractedFields:
+    """Fields of the listing on one page: the source's rules first, then the generic
+    extractor for every field they leave empty. URLs are made absolute against `url`;
+    relative dates count back from `fetched_at` (now when None)."""
+    # Imported here: the generic extractor builds on this module's ExtractedFields.
+    from crawler.generic import FIELDS, extract_selector, page_language
+
+    selector = Selector(text=html)
+    now = fetched_at or datetime.now(UTC)
+    lang = lang or page_language(selector)
+    hint = currency_hint(lang, url)
+    out = ExtractedFields()
+    for name, values in _rule_values(selector, rules).items():
         if name == "images":
             out.images = values
         elif name == "price":
-            out.price = parse_price(values[0])
+            money = _rule_price(values[0], lang, hint)
+            if money is None:
+                continue
+            out.price = money.amount
+            if money.currency:  # "1.250.000 ₫": the price says its currency
+                out.currency = money.currency
+                out.sources["currency"] = "css"
+        elif name == "currency":
+            # A code or symbol ("vnd", "₫"), or the price text itself ("1.250.000 ₫").
+            code = currency_code(values[0], lang=lang, hint=hint)
+            money = None if code else _rule_price(values[0], lang, hint)
+            code = code or (money.currency if money else None)
+            if code is None:
+                continue
+            out.currency = code
         elif name == "posted_at":
-            out.posted_at = parse_datetime(values[0])
+            out.posted_at = parse_date(values[0], now=now, lang=lang)
+            if out.posted_at is None:
+                continue
         else:
             setattr(out, name, values[0])
-    products = json_ld_products(selector)
-    if products:
-        for name, value in _from_json_ld(products[0]).items():
-            if value and not getattr(out, name):
-                setattr(out, name, value)
-                out.sources[name] = "json-ld"
-    if out.currency:
-        out.currency = out.currency.strip().upper()[:3]
-    out.images = [urljoin(url, str(i)) for i in out.images if isinstance(i, str)]
+        out.sources[name] = "css"
+    out.images = [u for u in (_absolute(url, i) for i in out.images) if u]
     if out.seller_url:
-        out.seller_url = urljoin(url, out.seller_url)
+        out.seller_url = _absolute(url, out.seller_url)
+    missing = [name for name in FIELDS if getattr(out, name) in (None, "", [])]
+    if missing:
+        extract_selector(selector, url, fetched_at=now, lang=lang, want=missing, into=out)
     return out
+
+
+def _rule_price(text: str, lang: str | None, hint: str | None) -> Money | None:
+    """A rule's price: a plain number as it is, written text through `crawler.money`;
+    its currency only when the text writes one (the page's hints settle "$" or "¥")."""
+    if re.fullmatch(r"\s*\d{1,18}(?:\.\d{1,6})?\s*", text):
+        amount = parse_amount(text)
+        return Money(amount, None) if amount is not None else None
+    written = parse_money(text, lang=lang)
+    if written is None or written.currency is None:
+        return written
+    return parse_money(text, lang=lang, hint_currency=hint)
+
+
+def _absolute(base: str, link: str) -> str | None:
+    """`link` made absolute; None unless http(s) (a data: image would fail validation)."""
+    absolute = urljoin(base, link.strip())
+    return absolute if re.match(r"^https?://[^\s/]+", absolute, re.IGNORECASE) else None

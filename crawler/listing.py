@@ -39,6 +39,8 @@ MAX_DESCRIPTION_CHARS = 20_000
 MAX_SHORT_CHARS = 300
 MAX_URL_CHARS = 2_048
 MAX_IMAGES = 50
+MAX_COMMENTS = 200
+MAX_COMMENT_CHARS = 2_000
 
 # C0/C1 controls except tab and newline; bidi overrides, which can disguise text.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -147,7 +149,7 @@ class Classification(BaseModel):
 class Evidence(BaseModel):
     """One captured artefact, stored content-addressed and never modified."""
 
-    kind: Literal["raw_body", "screenshot", "warc", "rendered_text"]
+    kind: Literal["raw_body", "screenshot", "warc", "rendered_text", "metadata"]
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     path: str
     size: int = Field(ge=0)
@@ -177,11 +179,22 @@ class Listing(BaseModel):
         list[Url], BeforeValidator(lambda v: v[:MAX_IMAGES] if isinstance(v, list) else v)
     ] = Field(default_factory=list)
     language: str | None = Field(default=None, max_length=16)
+    #: Hashtags the post carries (social sources), without the '#'.
+    hashtags: Annotated[
+        list[ShortText], BeforeValidator(lambda v: v[:MAX_IMAGES] if isinstance(v, list) else v)
+    ] = Field(default_factory=list)
+    #: Comments under a post, as shown (others' words, kept apart from the seller's).
+    comments: Annotated[
+        list[Annotated[str, _cap(MAX_COMMENT_CHARS)]],
+        BeforeValidator(lambda v: v[:MAX_COMMENTS] if isinstance(v, list) else v),
+    ] = Field(default_factory=list)
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     crawl: CrawlInfo | None = None
     classification: Classification | None = None
     evidence: list[Evidence] = Field(default_factory=list)
+    #: When takedown verification found the listing gone (404/410/"removed").
+    removed_at: datetime | None = None
 
     @model_validator(mode="after")
     def _fill_id(self) -> Listing:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,11 +63,32 @@ class Database:
         """Create missing tables and the full-text index; harmless when they exist."""
         try:
             Base.metadata.create_all(self.engine)
+            self._add_missing_columns()
             if self.engine.dialect.name == "sqlite":
                 with self.engine.begin() as conn:
                     fts.create_table(conn)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot create the schema in {self.url}: {exc}") from exc
+
+    def _add_missing_columns(self) -> None:
+        """Add nullable columns that newer code declares to tables an older version made.
+
+        A stopgap for stores created before a column existed; real migrations come
+        with Alembic.
+        """
+        inspector = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table in Base.metadata.sorted_tables:
+                if not inspector.has_table(table.name):
+                    continue
+                present = {c["name"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in present or not column.nullable:
+                        continue
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    conn.execute(
+                        text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+                    )
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -8,7 +8,14 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "ClassificationRow", "ListingRow", "ReviewRow"]
+__all__ = [
+    "Base",
+    "ClassificationRow",
+    "ListingHistoryRow",
+    "ListingRow",
+    "ReviewRow",
+    "TakedownRow",
+]
 
 
 class Base(DeclarativeBase):
@@ -35,6 +42,8 @@ class ListingRow(Base):
     posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     language: Mapped[str | None] = mapped_column(String(16))
     image_urls: Mapped[list[Any]] = mapped_column(default=list)
+    hashtags: Mapped[list[Any] | None] = mapped_column(default=list)
+    comments: Mapped[list[Any] | None] = mapped_column(default=list)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     crawl: Mapped[dict[str, Any] | None]
@@ -81,3 +90,36 @@ class ReviewRow(Base):
     risk_at_review: Mapped[float | None] = mapped_column(Float)
     model_at_review: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ListingHistoryRow(Base):
+    """What a listing said before an edit: one row per change seen, never edited."""
+
+    __tablename__ = "listing_history"
+    __table_args__ = (Index("ix_listing_history_listing", "listing_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    listing_id: Mapped[str] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    #: When the new version was seen (the old one was last seen before this).
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fields: Mapped[list[Any]] = mapped_column(default=list)  # names of the fields that changed
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    price: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class TakedownRow(Base):
+    """Takedown verification of a listing: when it was last checked, and when it was
+    found gone (404, 410, or a "listing removed" page)."""
+
+    __tablename__ = "takedowns"
+
+    listing_id: Mapped[str] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_checked: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    status: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)

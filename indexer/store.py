@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from crawler.listing import Classification, CrawlInfo, Evidence, Listing, Seller
 from indexer import fts
-from indexer.models import ClassificationRow, ListingRow
+from indexer.models import ClassificationRow, ListingHistoryRow, ListingRow, TakedownRow
 
-__all__ = ["ListingStore", "SaveOutcome", "SearchHit", "StoreCounts"]
+__all__ = ["HistoryEntry", "ListingStore", "SaveOutcome", "SearchHit", "StoreCounts"]
+
+_TRACKED = ("title", "description", "price", "currency")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,18 @@ class SaveOutcome:
     listing_id: str
     created: bool
     changed: bool
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A listing's earlier version, and when the edit that replaced it was seen."""
+
+    changed_at: datetime
+    fields: list[str]
+    title: str
+    description: str | None
+    price: float | None
+    currency: str | None
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,8 @@ class ListingStore:
         if row is None:
             row = ListingRow(id=listing.id, first_seen=listing.first_seen or seen_at)
             self.session.add(row)
-        before = (row.title, row.description, row.price, row.currency)
+        before = {name: getattr(row, name) for name in _TRACKED}
+        before_sha = (row.crawl or {}).get("body_sha256") if not created else None
         row.platform = listing.platform
         row.platform_id = listing.platform_id
         row.url = listing.url
@@ -76,13 +91,27 @@ class ListingStore:
         row.posted_at = listing.posted_at
         row.language = listing.language
         row.image_urls = list(listing.image_urls)
+        row.hashtags = list(listing.hashtags)
+        row.comments = list(listing.comments)
         row.last_seen = listing.last_seen or seen_at
         row.crawl = listing.crawl.model_dump(mode="json") if listing.crawl else None
         if listing.evidence:
             row.evidence = [e.model_dump(mode="json") for e in listing.evidence]
         if listing.classification is not None:
             self._save_classification(row, listing.classification)
-        changed = not created and before != (row.title, row.description, row.price, row.currency)
+        edited = [] if created else [n for n in _TRACKED if getattr(row, n) != before[n]]
+        changed = bool(edited)
+        if changed:
+            # The earlier version is kept: an edit must not erase what was offered.
+            self.session.add(
+                ListingHistoryRow(
+                    listing_id=row.id,
+                    changed_at=seen_at,
+                    fields=edited,
+                    body_sha256=before_sha,
+                    **before,
+                )
+            )
         if self._fts and (created or changed):
             fts.replace(self.session, row.id, row.title, row.description, row.seller_name)
         return SaveOutcome(listing.id, created=created, changed=changed)
@@ -104,6 +133,70 @@ class ListingStore:
     def get(self, listing_id: str) -> Listing | None:
         row = self.session.get(ListingRow, listing_id)
         return None if row is None else self._to_listing(row)
+
+    def history(self, listing_id: str) -> list[HistoryEntry]:
+        """Earlier versions of a listing, oldest first."""
+        rows = self.session.scalars(
+            select(ListingHistoryRow)
+            .where(ListingHistoryRow.listing_id == listing_id)
+            .order_by(ListingHistoryRow.changed_at, ListingHistoryRow.id)
+        )
+        return [
+            HistoryEntry(
+                changed_at=_aware(r.changed_at) or r.changed_at,
+                fields=list(r.fields or []),
+                title=r.title,
+                description=r.description,
+                price=r.price,
+                currency=r.currency,
+            )
+            for r in rows
+        ]
+
+    def mark_checked(
+        self,
+        listing_id: str,
+        *,
+        at: datetime | None = None,
+        removed: bool = False,
+        status: int | None = None,
+        reason: str | None = None,
+    ) -> bool:
+        """Record a takedown check; the first time it is found gone sets `removed_at`
+        (kept afterwards). False if the listing is not in the store."""
+        if self.session.get(ListingRow, listing_id) is None:
+            return False
+        at = at or datetime.now(UTC)
+        row = self.session.get(TakedownRow, listing_id)
+        if row is None:
+            row = TakedownRow(listing_id=listing_id)
+            self.session.add(row)
+        row.last_checked = at
+        if removed and row.removed_at is None:
+            row.removed_at = at
+            row.status = status
+            row.reason = reason
+        return True
+
+    def due_for_recheck(
+        self, *, older_than: datetime, platform: str | None = None, limit: int = 1000
+    ) -> list[tuple[str, str, str | None]]:
+        """Flagged listings still up whose last takedown check is older than
+        `older_than` (or never made): ``(id, url, crawl source)``, highest risk first."""
+        stmt = (
+            select(ListingRow.id, ListingRow.url, ListingRow.crawl)
+            .join(ListingRow.classification)
+            .outerjoin(TakedownRow, TakedownRow.listing_id == ListingRow.id)
+            .where(ClassificationRow.flagged.is_(True), TakedownRow.removed_at.is_(None))
+            .where((TakedownRow.last_checked.is_(None)) | (TakedownRow.last_checked < older_than))
+            .order_by(ClassificationRow.risk.desc(), ListingRow.id)
+            .limit(limit)
+        )
+        if platform:
+            stmt = stmt.where(ListingRow.platform == platform)
+        return [
+            (i, url, (crawl or {}).get("source")) for i, url, crawl in self.session.execute(stmt)
+        ]
 
     def flagged(
         self, *, limit: int = 50, offset: int = 0, platform: str | None = None
@@ -167,8 +260,7 @@ class ListingStore:
             by_tier={tier: n for tier, n in self.session.execute(tiers)},
         )
 
-    @staticmethod
-    def _to_listing(row: ListingRow) -> Listing:
+    def _to_listing(self, row: ListingRow) -> Listing:
         seller = Seller.from_parts(row.seller_id, row.seller_name, row.seller_url)
         classification = None
         if row.classification is not None:
@@ -197,9 +289,16 @@ class ListingStore:
             posted_at=_aware(row.posted_at),
             language=row.language,
             image_urls=row.image_urls or [],
+            hashtags=row.hashtags or [],
+            comments=row.comments or [],
             first_seen=_aware(row.first_seen),
             last_seen=_aware(row.last_seen),
             crawl=CrawlInfo.model_validate(row.crawl) if row.crawl else None,
             classification=classification,
             evidence=[Evidence.model_validate(e) for e in row.evidence or []],
+            removed_at=self._removed_at(row.id),
         )
+
+    def _removed_at(self, listing_id: str) -> datetime | None:
+        takedown = self.session.get(TakedownRow, listing_id)
+        return _aware(takedown.removed_at) if takedown is not None else None

@@ -143,12 +143,8 @@ class MarketSite:
     platform = PLATFORM
 
     def __init__(self, corpus: Corpus, *, page_size: int = PAGE_SIZE) -> None:
-        self.corpus = corpus
         self.page_size = page_size
-        self._newest = tuple(
-            sorted(corpus.listings, key=lambda x: (-x.posted_at.timestamp(), x.listing_id))
-        )
-        self._keys = {x.listing_id: search_key(x.text) for x in corpus.listings}
+        self.replace_corpus(corpus)
         self._env = Environment(
             loader=FileSystemLoader(TEMPLATES_DIR),
             autoescape=True,
@@ -165,6 +161,15 @@ class MarketSite:
         self.router.add(r"/img/(?P<listing_id>[^/]+)/(?P<n>[0-9]+)\.svg", self.image)
         self.router.add(r"/robots\.txt", self.robots)
         self.router.add(r"/private/(?P<rest>.*)", self.private)
+
+    def replace_corpus(self, corpus: Corpus) -> None:
+        """Serve `corpus` from now on: sellers edit and remove listings between crawls."""
+        newest = tuple(
+            sorted(corpus.listings, key=lambda x: (-x.posted_at.timestamp(), x.listing_id))
+        )
+        keys = {x.listing_id: search_key(x.text) for x in corpus.listings}
+        # Swapped together, so a request in flight sees one corpus or the other.
+        self.corpus, self._newest, self._keys = corpus, newest, keys
 
     # -- plumbing
 

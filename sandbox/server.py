@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import socketserver
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -39,7 +40,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_MAX_BODY = 1 << 20  # request bodies are read and dropped, up to this size
+_MAX_BODY = 1 << 20  # request bodies are read (and handed to the site) up to this size
 MAX_LOGGED_REQUESTS = 200_000  # the newest requests kept in `SandboxServer.requests`
 
 
@@ -53,6 +54,7 @@ class Request:
     headers: Mapping[str, str]  # lower-case names
     base_url: str  # the server's own URL, e.g. "http://127.0.0.1:43123"
     target: str = ""  # the request target exactly as sent
+    body: bytes = b""  # the request body (a login form), up to 1 MiB
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         """The first value of query parameter `name`, or `default`."""
@@ -171,6 +173,12 @@ class _HTTPServer(ThreadingHTTPServer):
         self.app = app
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up early (a browser, a cancelled download) is normal."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def server_bind(self) -> None:
         """Bind without the reverse DNS lookup `HTTPServer` does."""
         # HTTPServer.server_bind looks the host name up (socket.getfqdn), which can
@@ -196,12 +204,13 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = 0
+        body = b""
         if length > _MAX_BODY:
             self.close_connection = True
         elif length > 0:
-            self.rfile.read(length)
+            body = self.rfile.read(length)
         app = self.server.app
-        response = app.respond(self.command, self.path, self.headers)
+        response = app.respond(self.command, self.path, self.headers, body)
         # Logged before the response goes out, so a client that has read it sees the record.
         app.record(self.command, self.path, self.headers.get("User-Agent"), response.status)
         self.send_response(response.status)
@@ -353,7 +362,7 @@ class SandboxServer:
 
     # -- dispatch
 
-    def respond(self, method: str, target: str, headers: Message) -> Response:
+    def respond(self, method: str, target: str, headers: Message, body: bytes = b"") -> Response:
         """The site's response to one request; a 500 if the site raises."""
         raw_path, _, query = target.partition("#")[0].partition("?")
         request = Request(
@@ -368,6 +377,7 @@ class SandboxServer:
             headers=MappingProxyType({k.lower(): v for k, v in headers.items()}),
             base_url=self.url,
             target=target,
+            body=body,
         )
         try:
             return self.site.handle(request)

@@ -86,7 +86,14 @@ def crawled_store(
 ) -> Iterator[CrawledStore]:
     """Runs ``wildwatch crawl sandbox-bazaar`` against the sandbox once for the session."""
     data_dir = tmp_path_factory.mktemp("crawled")
-    result = run_cli("crawl", "sandbox-bazaar", "--base-url", sandbox_server.url, data_dir=data_dir)
+    result = run_cli(
+        "crawl",
+        "sandbox-bazaar",
+        "--base-url",
+        sandbox_server.url,
+        "--no-screenshots",
+        data_dir=data_dir,
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     database = Database.for_data_dir(data_dir)

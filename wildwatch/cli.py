@@ -6,6 +6,7 @@ on stderr and a non-zero exit status.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -139,35 +140,207 @@ def sandbox(host: str, port: int, seed: int) -> None:
         server.stop()
 
 
+def _sources_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--sources",
+        "sources_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Sources file [default: config/sources.yaml].",
+    )(func)
+
+
+def _load_sources(sources_file: Path | None) -> dict[str, Any]:
+    from crawler.sources import load_sources
+    from wildwatch.config import default_sources_file
+
+    return load_sources(sources_file or default_sources_file())
+
+
 @main.command()
-@click.argument("source_name", metavar="SOURCE")
-@click.option("--base-url", help="Base for the source's relative start URLs.")
+@click.argument("source_names", metavar="[SOURCE]...", nargs=-1)
+@click.option("--all", "crawl_all", is_flag=True, help="Crawl every enabled source.")
+@click.option("--url", "page_url", help="Fetch one page, ad hoc, through the generic extractor.")
+@click.option("--base-url", help="Base for the sources' relative URLs (the sandbox's address).")
+@click.option("--allow-private", is_flag=True, help="With --url: allow a private or loopback host.")
 @click.option(
-    "--sources",
-    "sources_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Sources file [default: config/sources.yaml].",
+    "--no-screenshots", is_flag=True, help="Keep no screenshot of flagged pages (faster)."
 )
+@_sources_option
 @data_dir_option
 def crawl(
-    config: AppConfig, source_name: str, base_url: str | None, sources_file: Path | None
+    config: AppConfig,
+    source_names: tuple[str, ...],
+    crawl_all: bool,
+    page_url: str | None,
+    base_url: str | None,
+    allow_private: bool,
+    no_screenshots: bool,
+    sources_file: Path | None,
 ) -> None:
-    """Crawl one configured SOURCE into the store, classifying every listing."""
-    from crawler.sources import load_sources
+    """Crawl configured sources (or one page with --url) into the store, classifying
+    every listing and keeping evidence of the flagged ones.
+
+    Prints one JSON object per source: pages, listings, new, changed, unchanged,
+    flagged, evidence, blocked, removed, errors, finish_reason.
+    """
     from wildwatch.classifier import active_head_path
-    from wildwatch.config import default_sources_file
     from wildwatch.crawl import run_crawl
 
-    sources = load_sources(sources_file or default_sources_file())
-    if source_name not in sources:
-        raise InputError(f"no source named {source_name!r}; known: {', '.join(sorted(sources))}")
-    report = run_crawl(
-        sources[source_name],
+    chosen = _chosen_sources(source_names, crawl_all, page_url, allow_private, sources_file)
+    settings = {"WILDWATCH_SCREENSHOTS": not no_screenshots}
+    if page_url:
+        settings["WILDWATCH_SINGLE_PAGE"] = True
+    reports = run_crawl(
+        chosen,
         config.database_url,
+        evidence_dir=config.evidence_dir,
         base_url=base_url,
         head_path=active_head_path(config),
+        settings=settings,
     )
-    click.echo(json.dumps(dataclasses.asdict(report), ensure_ascii=False))
+    for report in reports:
+        click.echo(json.dumps(dataclasses.asdict(report), ensure_ascii=False))
+
+
+def _chosen_sources(
+    names: tuple[str, ...],
+    crawl_all: bool,
+    page_url: str | None,
+    allow_private: bool,
+    sources_file: Path | None,
+) -> list[Any]:
+    if sum((bool(names), crawl_all, bool(page_url))) != 1:
+        raise click.UsageError("give SOURCE names, --all, or --url URL (one of them)")
+    if page_url:
+        from crawler.sources import adhoc_source
+
+        return [adhoc_source(page_url, allow_private=allow_private)]
+    sources = _load_sources(sources_file)
+    unknown = [n for n in names if n not in sources]
+    if unknown:
+        raise InputError(
+            f"no source named {', '.join(map(repr, unknown))}; known: {', '.join(sorted(sources))}"
+        )
+    if crawl_all:
+        return [s for s in sources.values() if s.enabled]
+    return [sources[n] for n in names]
+
+
+@main.command()
+@click.argument("html_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", required=True, help="The page's URL (for relative links and the id).")
+@click.option("--lang", help="The page's language, when the page does not say.")
+def extract(html_file: Path, url: str, lang: str | None) -> None:
+    """Print the listing in a saved HTML page as one JSON object: title, description,
+    price (a number), currency (ISO 4217), seller, location, images, posted_at (null
+    where the page has no value). No rules needed: structured data first, then the
+    page's own text and layout."""
+    from crawler.generic import extract_generic, listing_json
+
+    raw = html_file.read_bytes()
+    html = raw.decode("utf-8", errors="replace")
+    fields = extract_generic(html, url, lang=lang)
+    click.echo(json.dumps(listing_json(fields), ensure_ascii=False))
+
+
+@main.group()
+def sources() -> None:
+    """Configured sources: their health, pauses and runs."""
+
+
+@sources.command(name="status")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+@_sources_option
+@data_dir_option
+def sources_status(config: AppConfig, as_json: bool, sources_file: Path | None) -> None:
+    """Per source: kind, schedule, pause, and the last runs' pages, listings, new,
+    changed, blocked, errors and field coverage, with any drop against earlier runs."""
+    from wildwatch.crawl_status import source_statuses
+
+    statuses = source_statuses(_load_sources(sources_file), config.database_url)
+    for status in statuses:
+        if as_json:
+            click.echo(json.dumps(status.as_dict(), ensure_ascii=False))
+        else:
+            click.echo(status.describe())
+
+
+@sources.command(name="resume")
+@click.argument("source_name", metavar="SOURCE")
+@data_dir_option
+def sources_resume(config: AppConfig, source_name: str) -> None:
+    """Lift a pause (after renewing a session cookie, or when a block is over)."""
+    from crawler.state import CrawlState
+
+    if CrawlState(config.database_url).resume(source_name):
+        click.echo(f"source {source_name} resumed")
+    else:
+        click.echo(f"source {source_name} was not paused")
+
+
+@main.command()
+@click.argument("source_names", metavar="[SOURCE]...", nargs=-1)
+@click.option(
+    "--older-than",
+    default="1d",
+    show_default=True,
+    help="Re-check flagged listings last checked longer ago than this (e.g. 6h, 1d).",
+)
+@click.option("--base-url", help="Base for the sources' relative URLs (the sandbox's address).")
+@_sources_option
+@data_dir_option
+def takedowns(
+    config: AppConfig,
+    source_names: tuple[str, ...],
+    older_than: str,
+    base_url: str | None,
+    sources_file: Path | None,
+) -> None:
+    """Re-check flagged listings that are still up, and record when each one is found
+    gone (404, 410, or a "listing removed" page). Prints one JSON object per source."""
+    from crawler.sources import parse_interval
+    from wildwatch.crawl import run_crawl
+    from wildwatch.crawl_status import recheck_plan
+
+    try:
+        age = parse_interval(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from exc
+    configured = _load_sources(sources_file)
+    plan = recheck_plan(configured, config.database_url, age, only=source_names)
+    if not plan:
+        click.echo(json.dumps({"checked": 0, "note": "no flagged listing is due a re-check"}))
+        return
+    reports = run_crawl(
+        [configured[name] for name in plan],
+        config.database_url,
+        base_url=base_url,
+        recheck=plan,
+        settings={"WILDWATCH_SCREENSHOTS": False},
+    )
+    for report in reports:
+        click.echo(json.dumps(dataclasses.asdict(report), ensure_ascii=False))
+
+
+@main.command()
+@click.option("--list", "list_only", is_flag=True, help="Print the planned jobs and exit.")
+@_sources_option
+@data_dir_option
+def schedule(config: AppConfig, list_only: bool, sources_file: Path | None) -> None:
+    """Crawl each source at its `schedule` and re-check flagged listings for takedown,
+    until Ctrl-C. Jobs are kept in the store's database."""
+    from wildwatch.scheduler import plan_jobs, start_scheduler
+
+    jobs = plan_jobs(_load_sources(sources_file))
+    for job in jobs:
+        click.echo(f"{job.id:<40} every {job.every}")
+    if list_only:
+        return
+    if not jobs:
+        raise InputError("no source has a schedule")
+    click.echo("scheduler running (Ctrl-C to stop)", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        start_scheduler(jobs, config.database_url, config.data_dir, sources_file)
 
 
 @main.command()

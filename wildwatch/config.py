@@ -55,5 +55,10 @@ class AppConfig:
         return self.data_dir / "wildwatch.db"
 
     @property
+    def evidence_dir(self) -> Path:
+        """Captured evidence, content-addressed and write-once."""
+        return self.data_dir / "evidence"
+
+    @property
     def database_url(self) -> str:
         return f"sqlite:///{self.database_path}"

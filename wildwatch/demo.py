@@ -10,7 +10,7 @@ from indexer import Database, ListingStore
 from sandbox import SandboxServer
 from wildwatch.classifier import active_head_path
 from wildwatch.config import AppConfig, default_sources_file
-from wildwatch.crawl import CrawlReport, run_crawl
+from wildwatch.crawl import run_crawl
 
 __all__ = ["DEMO_SOURCE", "DemoSummary", "crawl_sandbox"]
 
@@ -39,8 +39,12 @@ class DemoSummary:
 def crawl_sandbox(config: AppConfig, sandbox: SandboxServer) -> DemoSummary:
     """Crawl the running sandbox marketplace into the store in `config`."""
     source = load_sources(default_sources_file())[DEMO_SOURCE]
-    report: CrawlReport = run_crawl(
-        source, config.database_url, base_url=sandbox.url, head_path=active_head_path(config)
+    [report] = run_crawl(
+        [source],
+        config.database_url,
+        evidence_dir=config.evidence_dir,
+        base_url=sandbox.url,
+        head_path=active_head_path(config),
     )
     database = Database(config.database_url)
     try:

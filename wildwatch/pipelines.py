@@ -1,4 +1,5 @@
-"""Scrapy item pipeline that classifies each crawled listing and writes it to the store.
+"""Scrapy item pipeline that classifies each crawled listing, keeps evidence of the
+flagged ones, and writes it to the store.
 
 It lives in the app layer because it wires three stages together; the crawl runner
 registers it in the crawler's settings by dotted path.
@@ -7,6 +8,7 @@ registers it in the crawler's settings by dotted path.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Self
@@ -15,6 +17,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from classifiers.wildlife import SHIPPED_HEAD, WildlifeClassifier
+from crawler.evidence import EvidenceStore
+from crawler.items import CrawledListing, Gone
 from crawler.listing import Listing
 from indexer import Database, ListingStore
 
@@ -24,50 +28,94 @@ logger = logging.getLogger(__name__)
 
 
 class ClassifyAndStorePipeline:
-    """Scores every `Listing` item and saves it with its classification.
+    """Scores every listing, captures evidence when it is flagged, and saves it.
 
     Settings: ``WILDWATCH_DATABASE_URL`` (required), ``WILDWATCH_HEAD_PATH`` (the
-    classifier head; the shipped one by default). Stats: ``wildwatch/stored``,
-    ``wildwatch/new``, ``wildwatch/changed``, ``wildwatch/flagged``,
-    ``wildwatch/tier/<tier>``.
+    classifier head; the shipped one by default), ``WILDWATCH_EVIDENCE_DIR`` (where
+    evidence goes; none is kept without it), ``WILDWATCH_SCREENSHOTS`` (take a
+    screenshot of flagged pages that the crawl fetched without a browser; on by
+    default). Stats: ``wildwatch/stored``, ``wildwatch/new``, ``wildwatch/changed``,
+    ``wildwatch/flagged``, ``wildwatch/tier/<tier>``, ``wildwatch/evidence``,
+    ``wildwatch/removed``.
     """
 
-    def __init__(self, database_url: str, stats: Any, classifier: WildlifeClassifier) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        stats: Any,
+        classifier: WildlifeClassifier,
+        evidence: EvidenceStore | None = None,
+        *,
+        screenshots: bool = True,
+    ) -> None:
         self.database_url = database_url
         self.stats = stats
         self.classifier = classifier
+        self.evidence = evidence
+        self.screenshots = screenshots
         self.database: Database | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        url = crawler.settings.get("WILDWATCH_DATABASE_URL")
+        settings = crawler.settings
+        url = settings.get("WILDWATCH_DATABASE_URL")
         if not url:
             raise NotConfigured("WILDWATCH_DATABASE_URL is not set")
-        head = Path(crawler.settings.get("WILDWATCH_HEAD_PATH") or SHIPPED_HEAD)
-        return cls(url, crawler.stats, _classifier(head))
+        head = Path(settings.get("WILDWATCH_HEAD_PATH") or SHIPPED_HEAD)
+        evidence_dir = settings.get("WILDWATCH_EVIDENCE_DIR")
+        return cls(
+            url,
+            crawler.stats,
+            _classifier(head),
+            EvidenceStore(Path(evidence_dir)) if evidence_dir else None,
+            screenshots=settings.getbool("WILDWATCH_SCREENSHOTS", True),
+        )
 
     def open_spider(self) -> None:
         self.database = Database(self.database_url)
         self.database.create_schema()
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
+        if self.evidence is not None:
+            await self.evidence.aclose()
         if self.database is not None:
             self.database.dispose()
 
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Listing) or self.database is None:
+    async def process_item(self, item: Any) -> Any:
+        if self.database is None:
             return item
+        if isinstance(item, Gone):
+            self._record_gone(item)
+        elif isinstance(item, CrawledListing):
+            await self._store(item)
+        elif isinstance(item, Listing):
+            await self._store(CrawledListing(item))
+        return item
+
+    async def _store(self, item: CrawledListing) -> None:
+        assert self.database is not None
+        listing = item.listing
         result = self.classifier.classify(
-            item.title,
-            item.description,
-            lang=item.language,
-            price=item.price,
-            currency=item.currency,
+            listing.title,
+            listing.description,
+            lang=listing.language,
+            price=listing.price,
+            currency=listing.currency,
         )
-        item.classification = result
+        listing.classification = result
+        if result.flagged and self.evidence is not None and item.capture is not None:
+            # Captured before the listing is stored, so a stored flagged listing
+            # always has its evidence; files are content-addressed and write-once.
+            listing.evidence = await self.evidence.capture(
+                listing, item.capture, screenshot=self.screenshots
+            )
+            self.stats.inc_value("wildwatch/evidence")
         # One transaction per listing: a crawl killed halfway keeps what it stored.
         with self.database.session() as session:
-            outcome = ListingStore(session).save(item)
+            store = ListingStore(session)
+            outcome = store.save(listing)
+            if item.rechecked:
+                store.mark_checked(listing.id, at=datetime.now(UTC))
         self.stats.inc_value("wildwatch/stored")
         self.stats.inc_value(f"wildwatch/tier/{result.tier}")
         if outcome.created:
@@ -76,7 +124,22 @@ class ClassifyAndStorePipeline:
             self.stats.inc_value("wildwatch/changed")
         if result.flagged:
             self.stats.inc_value("wildwatch/flagged")
-        return item
+
+    def _record_gone(self, gone: Gone) -> None:
+        assert self.database is not None
+        with self.database.session() as session:
+            known = ListingStore(session).mark_checked(
+                gone.listing_id,
+                at=gone.checked_at,
+                removed=True,
+                status=gone.status,
+                reason=gone.reason,
+            )
+        if known:
+            self.stats.inc_value("wildwatch/removed")
+            logger.info(
+                "listing %s is gone (%s) since %s", gone.listing_id, gone.reason, gone.checked_at
+            )
 
 
 @lru_cache(maxsize=2)

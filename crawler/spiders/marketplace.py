@@ -5,105 +5,157 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from typing import Any
 
-import scrapy
-from pydantic import ValidationError
 from scrapy.http import Response, TextResponse
 
-from crawler.extract import extract_fields
-from crawler.listing import CrawlInfo, Listing, Seller
-from crawler.sources import SourceConfig
+from crawler.extract import extract_fields, visible_text
+from crawler.items import CrawledListing, Gone
+from crawler.listing import listing_id
+from crawler.sources import HtmlMarketplaceSource
+from crawler.spiders.base import SourceSpider
 
-__all__ = ["MarketplaceSpider"]
+__all__ = ["MarketplaceSpider", "language_tag", "page_language", "page_text"]
 
 logger = logging.getLogger(__name__)
 
 
-class MarketplaceSpider(scrapy.Spider):
-    """Crawls one `SourceConfig` of kind ``html_marketplace`` and yields `Listing` items.
+class MarketplaceSpider(SourceSpider):
+    """Crawls one ``html_marketplace`` source and yields `CrawledListing` items.
 
     Stats: ``wildwatch/search_pages``, ``wildwatch/listings``,
     ``wildwatch/dropped/<reason>`` for pages that did not give a listing.
     """
 
-    name = "marketplace"
+    kind = "html_marketplace"
+    source: HtmlMarketplaceSource
 
-    def __init__(self, source: SourceConfig, base_url: str | None = None, **kwargs: Any) -> None:
-        super().__init__(name=f"marketplace-{source.name}", **kwargs)
-        self.source = source
-        self.base_url = base_url
-        self.start_urls = source.resolved_start_urls(base_url)
+    def __init__(self, source: HtmlMarketplaceSource, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
         self._listing_id = re.compile(source.listing_id)
+        self._pages = 0
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse_search)
+    def parse_start(self, response: Response) -> Iterator[Any]:
+        if self.settings.getbool("WILDWATCH_SINGLE_PAGE"):
+            # `wildwatch crawl --url`: the start URL is itself the listing.
+            return self.parse_listing(response)
+        return self.parse_search(response)
 
-    def _count(self, key: str) -> None:
-        if self.crawler is not None and self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"wildwatch/{key}")
-
-    def parse_search(self, response: Response) -> Iterator[scrapy.Request]:
-        self._count("search_pages")
-        for href in response.css(self.source.result_links).getall():
-            yield response.follow(href, callback=self.parse_listing)
-        if self.source.next_page:
-            next_href = response.css(self.source.next_page).get()
+    def parse_search(self, response: Response) -> Iterator[Any]:
+        self.count("search_pages")
+        self._pages += 1
+        cards = response.css(self.source.result_card) if self.source.result_card else []
+        if cards:
+            for card in cards:
+                href = _select(card, self.source.result_links)
+                if href:
+                    yield self._listing_request(response, href, _fingerprint(card))
+        else:
+            for href in _select_all(response, self.source.result_links):
+                yield self._listing_request(response, href, None)
+        if self.source.next_page and (
+            self.source.max_pages is None or self._pages < self.source.max_pages
+        ):
+            next_href = _select(response, self.source.next_page)
             if next_href:
-                yield response.follow(next_href, callback=self.parse_search)
+                yield self.follow(response, next_href, self.parse_search)
 
-    def parse_listing(self, response: Response) -> Iterator[Listing]:
+    def _listing_request(self, response: Response, href: str, card: str | None) -> Any:
+        return self.follow(
+            response,
+            href,
+            self.parse_listing,
+            meta={
+                "wildwatch_listing": True,
+                "wildwatch_card": card,
+                "handle_httpstatus_list": [404, 410],
+            },
+        )
+
+    def parse_listing(self, response: Response) -> Iterator[CrawledListing | Gone]:
         if not isinstance(response, TextResponse):
-            self._count("dropped/not_text")
+            self.count("dropped/not_text")
+            return
+        if response.status in (404, 410):
+            # Linked from a result page but gone: nothing to read.
+            self.count("dropped/gone")
             return
         match = self._listing_id.search(response.url)
         if match is None:
-            self._count("dropped/no_listing_id")
+            self.count("dropped/no_listing_id")
             logger.warning("no listing id in %s (pattern %s)", response.url, self.source.listing_id)
             return
-        fields = extract_fields(response.text, response.url, self.source.fields)
-        if not fields.title:
-            self._count("dropped/no_title")
-            logger.warning("no title found on %s", response.url)
-            return
-        now = datetime.now(UTC)
-        seller = Seller.from_parts(fields.seller_id, fields.seller_name, fields.seller_url)
-        try:
-            listing = Listing(
-                platform=self.source.platform,
-                platform_id=match.group("id"),
+        platform_id = match.group("id") or None  # empty: the URL is the id
+        fetched_at = response.meta.get("wildwatch_fetched_at")
+        language = page_language(response)
+        fields = extract_fields(
+            response.text, response.url, self.source.fields, fetched_at=fetched_at, lang=language
+        )
+        if fields.removed:
+            yield Gone(
+                listing_id=listing_id(self.source.platform, platform_id, response.url),
                 url=response.url,
-                title=fields.title,
-                description=fields.description,
-                price=fields.price,
-                currency=fields.currency,
-                seller=seller,
-                location=fields.location,
-                posted_at=fields.posted_at,
-                image_urls=fields.images,
-                language=_page_language(response),
-                first_seen=now,
-                last_seen=now,
-                crawl=CrawlInfo(
-                    source=self.source.name,
-                    fetched_at=now,
-                    status=response.status,
-                    final_url=response.url,
-                    body_sha256=hashlib.sha256(response.body).hexdigest(),
-                    crawler_version=self.settings.get("WILDWATCH_CRAWLER_VERSION"),
-                ),
+                status=response.status,
+                reason=fields.removed[:200],
             )
-        except ValidationError as exc:
-            self._count("dropped/invalid")
-            logger.warning("invalid listing on %s: %s", response.url, exc.errors()[0]["msg"])
             return
-        self._count("listings")
-        yield listing
+        item = self.crawled(
+            response,
+            platform_id=platform_id,
+            title=fields.title,
+            description=fields.description,
+            price=fields.price,
+            currency=fields.currency,
+            seller_id=fields.seller_id,
+            seller_name=fields.seller_name,
+            seller_url=fields.seller_url,
+            location=fields.location,
+            posted_at=fields.posted_at,
+            images=fields.images,
+            language=language,
+            rendered_text=page_text(response),
+        )
+        if item is not None:
+            yield item
 
 
-def _page_language(response: TextResponse) -> str | None:
-    lang = response.css("html::attr(lang)").get()
-    return lang.strip().lower()[:16] if lang else None
+def _select(node: Any, query: str) -> str | None:
+    values = _select_all(node, query)
+    return values[0] if values else None
+
+
+def _select_all(node: Any, query: str) -> list[str]:
+    found = node.xpath(query) if query.startswith(("/", "(", "./")) else node.css(query)
+    return [v.strip() for v in found.getall() if v and v.strip()]
+
+
+def _fingerprint(card: Any) -> str:
+    """A short hash of what a result card shows (title, price, place)."""
+    text = " ".join(t.strip() for t in card.css("*::text").getall() if t.strip())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def page_language(response: TextResponse) -> str | None:
+    """The page's declared language as the classifiers name languages: the primary
+    subtag ("es-MX" is "es"), and "zh-Hant" for traditional Chinese."""
+    return language_tag(response.css("html::attr(lang)").get())
+
+
+_TRADITIONAL = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+
+
+def language_tag(value: str | None) -> str | None:
+    tag = (value or "").strip().lower().replace("_", "-")
+    if not tag:
+        return None
+    if tag.startswith(_TRADITIONAL):
+        return "zh-Hant"
+    primary = tag.split("-", 1)[0]
+    return primary if primary.isalpha() and len(primary) <= 8 else None
+
+
+def page_text(response: TextResponse) -> str:
+    """The visible text of the page's body, one line per block."""
+    body = response.css("body")
+    return visible_text(body[0]) if body else ""

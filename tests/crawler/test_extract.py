@@ -79,7 +79,8 @@ def test_sources_file_errors_name_the_source_and_field(tmp_path: Path) -> None:
         "sources:\n  shop:\n    kind: html_marketplace\n    platform: shop\n"
         "    start_urls: ['/s']\n    result_links: 'a'\n    listing_id: '/p/(\\d+)'\n"
     )
-    with pytest.raises(SourceConfigError, match=r"source 'shop': listing_id: .*named group"):
+    expected = r"source 'shop' \(html_marketplace\): listing_id: .*named group"
+    with pytest.raises(SourceConfigError, match=expected):
         load_sources(bad)
     bad.write_text("sources: [")
     with pytest.raises(SourceConfigError, match="not valid YAML"):

@@ -1,0 +1,84 @@
+"""The crawl schedule: each source at its own interval, and takedown re-checks.
+
+APScheduler keeps the jobs in the store's database (SQLAlchemy job store), so a
+restart resumes the plan. Each job runs the ``wildwatch`` command in a child
+process, because a crawl's Twisted reactor runs once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from crawler.sources import SourceBase
+
+__all__ = ["PlannedJob", "plan_jobs", "run_job", "start_scheduler"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    """One recurring job: ``crawl`` or ``takedowns`` of one source."""
+
+    id: str
+    action: str
+    source: str
+    every: timedelta
+
+
+def plan_jobs(sources: Mapping[str, SourceBase]) -> list[PlannedJob]:
+    """A crawl job per scheduled, enabled source, and its takedown re-check job."""
+    jobs = []
+    for name, source in sources.items():
+        if not source.enabled or source.schedule is None:
+            continue
+        jobs.append(PlannedJob(f"crawl:{name}", "crawl", name, source.schedule))
+        jobs.append(PlannedJob(f"takedowns:{name}", "takedowns", name, source.revisit.takedown))
+    return jobs
+
+
+def run_job(action: str, source: str, data_dir: str, sources_file: str | None = None) -> int:
+    """Run ``wildwatch ACTION SOURCE`` in a child process; its exit status."""
+    command = [sys.executable, "-m", "wildwatch", action, source, "--data-dir", data_dir]
+    if sources_file:
+        command += ["--sources", sources_file]
+    logger.info("running %s", " ".join(command[2:]))
+    done = subprocess.run(command, check=False)
+    if done.returncode:
+        logger.warning("%s %s exited with %d", action, source, done.returncode)
+    return done.returncode
+
+
+def start_scheduler(
+    jobs: list[PlannedJob], database_url: str, data_dir: Path, sources_file: Path | None
+) -> None:
+    """Run the jobs until interrupted (Ctrl-C), keeping them in the database."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=database_url, tablename="schedule_jobs")},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+    )
+    wanted = {job.id for job in jobs}
+    for job in jobs:
+        scheduler.add_job(
+            run_job,
+            "interval",
+            seconds=job.every.total_seconds(),
+            id=job.id,
+            name=f"{job.action} {job.source}",
+            args=[job.action, job.source, str(data_dir), str(sources_file or "") or None],
+            replace_existing=True,
+        )
+    scheduler.start(paused=True)
+    for stale in scheduler.get_jobs():
+        if stale.id not in wanted:  # a source removed from the file since last time
+            stale.remove()
+    scheduler.resume()
