@@ -308,3 +308,41 @@ async def close_page(page: Any) -> None:
             await page.close()
         except PlaywrightError as exc:  # the browser went away first
             logger.debug("closing a page failed: %s", exc)
+
+
+# -- what a page may fetch by itself
+
+_PAGE_SCHEMES = frozenset({"http", "https", "data", "blob", "about"})
+_host_verdicts: dict[str, bool] = {}  # host -> public; DNS answers, cached per process
+
+
+async def refuse_private_requests(request: PageRequest) -> bool:
+    """``PLAYWRIGHT_ABORT_REQUEST`` for sources without ``allow_private``: True (abort)
+    for requests a page makes to private, loopback or link-local hosts, or with an
+    unusual scheme.
+
+    The requests a page makes itself (XHR, images, frames) go from Chromium straight
+    to the network, past every Scrapy middleware, so the address guard is repeated
+    here: a hostile page must not make the crawler reach its own network.
+    """
+    from urllib.parse import urlsplit
+
+    from crawler.middlewares import is_public_address
+
+    parts = urlsplit(request.url)
+    if parts.scheme not in _PAGE_SCHEMES:
+        return True
+    if parts.scheme not in ("http", "https"):
+        return False
+    host = parts.hostname or ""
+    if host not in _host_verdicts:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, None)
+        except OSError:
+            return False  # unresolvable: the request fails by itself
+        _host_verdicts[host] = all(is_public_address(str(i[4][0])) for i in infos)
+    if not _host_verdicts[host]:
+        logger.warning("page request to a non-public host refused: %s", request.url[:200])
+        return True
+    return False

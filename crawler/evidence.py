@@ -328,6 +328,14 @@ class Screenshot:
     source: str  # "crawl browser" or "evidence renderer"
 
 
+# Chromium's Local Network Access checks treat the replayed document as a public
+# page and stall its requests to a private host (the sandbox, an intranet
+# marketplace) on a permission prompt no one answers. The renderer lets a page reach
+# its own origin only, so the check protects nothing here.
+RENDERS_AT_ONCE = 2
+RENDERER_ARGS = (*settings.BROWSER_ARGS, "--disable-features=LocalNetworkAccessChecks")
+
+
 class PageRenderer:
     """Headless Chromium that screenshots a page from its captured bytes.
 
@@ -341,13 +349,16 @@ class PageRenderer:
         self,
         *,
         timeout: float = SCREENSHOT_TIMEOUT,
-        browser_args: Sequence[str] = settings.BROWSER_ARGS,
+        browser_args: Sequence[str] = RENDERER_ARGS,
     ) -> None:
         self.timeout = timeout
         self.browser_args = list(browser_args)
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._lock = asyncio.Lock()
+        # A crawl hands over many flagged items at once; rendering them all together
+        # starves two cores and every one of them times out. A few at a time.
+        self._turns = asyncio.Semaphore(RENDERS_AT_ONCE)
 
     async def _launched(self) -> Browser:
         async with self._lock:
@@ -363,8 +374,9 @@ class PageRenderer:
             return self._browser
 
     async def screenshot(self, capture: Capture) -> bytes:
-        """A full-page PNG of `capture`; raises on failure or after `timeout` seconds."""
-        async with asyncio.timeout(self.timeout):
+        """A full-page PNG of `capture`; raises on failure or after `timeout` seconds
+        (counted from its turn: at most `RENDERS_AT_ONCE` pages render together)."""
+        async with self._turns, asyncio.timeout(self.timeout):
             browser = await self._launched()
             context = await browser.new_context(
                 viewport={"width": VIEWPORT["width"], "height": VIEWPORT["height"]},
@@ -448,7 +460,7 @@ class EvidenceStore:
         root: Path,
         *,
         screenshot_timeout: float = SCREENSHOT_TIMEOUT,
-        browser_args: Sequence[str] = settings.BROWSER_ARGS,
+        browser_args: Sequence[str] = RENDERER_ARGS,
     ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 from parsel import Selector
 
 from crawler.dates import parse_date
+from crawler.html_text import element_text
 from crawler.money import Money, currency_code, currency_hint, parse_amount, parse_money
 from crawler.sources import FieldRule, ListingFieldRules
 
@@ -34,8 +35,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-#: Elements nested deeper than this are not read (hostile pages nest thousands deep).
-MAX_TEXT_DEPTH = 200
 
 
 @dataclass
@@ -58,77 +57,11 @@ class ExtractedFields:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-_BLOCK_TAGS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "figcaption",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "td",
-        "th",
-        "tr",
-        "ul",
-    ]
-)
-_HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript"})
-
-
-def _flow(text: str | None, pre: bool) -> str:
-    """Source text as shown: a line break in the HTML is a space, except inside ``pre``."""
-    if not text:
-        return ""
-    return text if pre else text.replace("\r", " ").replace("\n", " ")
-
-
-def _element_text(element: Any, out: list[str], depth: int = 0, pre: bool = False) -> None:
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag in _HIDDEN_TAGS or depth > MAX_TEXT_DEPTH:
-        return
-    pre = pre or tag == "pre"
-    block = tag in _BLOCK_TAGS
-    if block:
-        out.append("\n")
-    out.append(_flow(element.text, pre))
-    for child in element:
-        _element_text(child, out, depth + 1, pre)
-        out.append(_flow(child.tail, pre))
-    if block:
-        out.append("\n")
-
-
 def visible_text(node: Selector) -> str:
     """An attribute or text node as it is; an element as its visible text, one line a block."""
-    if isinstance(node.root, str):
-        text = node.root
-    else:
-        parts: list[str] = []
-        _element_text(node.root, parts)
-        text = "".join(parts)
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    if not isinstance(node.root, str):
+        return element_text(node.root)
+    lines = (_SPACES.sub(" ", line).strip() for line in node.root.split("\n"))
     return "\n".join(line for line in lines if line)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
-__all__ = ["MAX_HTML_CHARS", "first_line", "html_to_text"]
+__all__ = ["MAX_HTML_CHARS", "MAX_TEXT_DEPTH", "element_text", "first_line", "html_to_text"]
 
 #: Longer fragments are cut before parsing (a listing keeps 20,000 characters anyway).
 MAX_HTML_CHARS = 200_000
@@ -96,10 +96,7 @@ def html_to_text(fragment: str | None) -> str:
         root = lxml.html.fragment_fromstring(fragment[:MAX_HTML_CHARS], create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return ""
-    parts: list[str] = []
-    _collect(root, parts)
-    lines = (_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n"))
-    return "\n".join(line for line in lines if line)
+    return element_text(root)
 
 
 def first_line(text: str) -> str | None:
@@ -110,18 +107,38 @@ def first_line(text: str) -> str | None:
     return None
 
 
-def _collect(element: Any, out: list[str]) -> None:
+#: Deeper nesting than this is not read (a hostile page can nest 100,000 levels).
+MAX_TEXT_DEPTH = 200
+
+
+def element_text(element: Any) -> str:
+    """The visible text of a parsed element (lxml), one line per block."""
+    parts: list[str] = []
+    _collect(element, parts)
+    lines = (_SPACES.sub(" ", line).strip() for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _flow(text: str | None, pre: bool) -> str:
+    """Source text as shown: a line break in the HTML is a space, except inside ``pre``."""
+    if not text:
+        return ""
+    return text if pre else text.replace("\r", " ").replace("\n", " ")
+
+
+def _collect(element: Any, out: list[str], depth: int = 0, pre: bool = False) -> None:
     # Comments and processing instructions have a non-string tag: their text is not
     # shown (only their tail is, which the parent adds).
     tag = element.tag.lower() if isinstance(element.tag, str) else None
-    if tag is None or tag in _SKIPPED_TAGS:
+    if tag is None or tag in _SKIPPED_TAGS or depth > MAX_TEXT_DEPTH:
         return
+    pre = pre or tag == "pre"
     block = tag in _BLOCK_TAGS
     if block:
         out.append("\n")
-    out.append(element.text or "")
+    out.append(_flow(element.text, pre))
     for child in element:
-        _collect(child, out)
-        out.append(child.tail or "")
+        _collect(child, out, depth + 1, pre)
+        out.append(_flow(child.tail, pre))
     if block:
         out.append("\n")

@@ -103,6 +103,8 @@ def settings_for_source(source: SourceBase) -> dict[str, Any]:
     settings["COOKIES_ENABLED"] = source.session is not None
     if source.browser:
         settings.update(browser_settings())
+        if not source.allow_private:
+            settings["PLAYWRIGHT_ABORT_REQUEST"] = "crawler.browser.refuse_private_requests"
     return settings
 
 

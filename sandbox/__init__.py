@@ -32,6 +32,26 @@ from sandbox.server import (
     run_sandbox,
 )
 
+#: The sandbox sites by name ("module:Class"), each a stand-in for one kind of source.
+SITES = {
+    "bazaar": "sandbox.market:MarketSite",  # HTML marketplace with field rules
+    "mercado": "sandbox.shop:MercadoSite",  # marketplace read by the generic extractor
+    "apis": "sandbox.apis:ApiSandboxSite",  # Mastodon, Shopify, RSS/Atom, Telegram
+    "den": "sandbox.forum:ForumSite",  # login-walled forum
+    "chirp": "sandbox.social:ChirpSite",  # JavaScript social feed
+    "guarded": "sandbox.guarded:GuardedSite",  # a marketplace behind a bot wall
+}
+
+
+def site_factory(name: str) -> SiteFactory:
+    """The factory of the sandbox site called `name` (one of `SITES`)."""
+    from importlib import import_module
+
+    module, _, cls = SITES[name].partition(":")
+    factory: SiteFactory = getattr(import_module(module), cls)
+    return factory
+
+
 __all__ = [
     "CATEGORIES",
     "DEFAULT_SEED",
@@ -40,6 +60,7 @@ __all__ = [
     "NO_PRODUCT",
     "PLATFORM",
     "PRODUCTS",
+    "SITES",
     "SITE_NAME",
     "Category",
     "Corpus",
@@ -58,4 +79,5 @@ __all__ = [
     "generate_corpus",
     "run_sandbox",
     "search_key",
+    "site_factory",
 ]

@@ -72,8 +72,13 @@ def main(verbose: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Review app address.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--seed", default=20261121, show_default=True, help="Sandbox corpus seed.")
+@click.option(
+    "--no-screenshots", is_flag=True, help="Keep no screenshot of flagged pages (faster)."
+)
 @data_dir_option
-def demo(config: AppConfig, once: bool, host: str, port: int, seed: int) -> None:
+def demo(
+    config: AppConfig, once: bool, host: str, port: int, seed: int, no_screenshots: bool
+) -> None:
     """Start the sandbox marketplace, crawl it, classify, index, then serve the review app.
 
     With --once, the last line printed is one JSON object:
@@ -88,7 +93,7 @@ def demo(config: AppConfig, once: bool, host: str, port: int, seed: int) -> None
         if not once:
             click.echo(f"sandbox marketplace at {sandbox.url}", err=True)
             click.echo("crawling, classifying and indexing ...", err=True)
-        summary = crawl_sandbox(config, sandbox)
+        summary = crawl_sandbox(config, sandbox, screenshots=not no_screenshots)
         if once:
             click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
             return
@@ -125,13 +130,23 @@ def serve(config: AppConfig, host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8100, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--seed", default=20261121, show_default=True, help="Corpus seed.")
-def sandbox(host: str, port: int, seed: int) -> None:
-    """Serve the local demo marketplace (a stand-in for real sites) until Ctrl-C."""
-    from sandbox import SandboxServer
+@click.option(
+    "--site",
+    default="bazaar",
+    show_default=True,
+    type=click.Choice(["bazaar", "mercado", "apis", "den", "chirp", "guarded"]),
+)
+def sandbox(host: str, port: int, seed: int, site: str) -> None:
+    """Serve a local stand-in site (the Bazaar marketplace by default) until Ctrl-C.
 
-    server = SandboxServer(host=host, port=port, seed=seed)
+    Sites: bazaar, mercado (no markup), apis (Mastodon, Shopify, RSS/Atom, Telegram),
+    den (login-walled forum; demo cookie den_session=den-demo-5f1c2a9e), chirp
+    (JavaScript social feed), guarded (a bot wall)."""
+    from sandbox import SandboxServer, site_factory
+
+    server = SandboxServer(host=host, port=port, seed=seed, site_factory=site_factory(site))
     server.start()
-    click.echo(f"sandbox marketplace at {server.url}/   (Ctrl-C to stop)")
+    click.echo(f"sandbox {site} at {server.url}/   (Ctrl-C to stop)")
     try:
         server.wait()
     except KeyboardInterrupt:

@@ -22,7 +22,9 @@ class DemoSummary:
     """What the demo crawl did, next to what the store now holds for the sandbox."""
 
     crawled: int
+    unchanged: int
     flagged: int
+    evidence: int
     db: str
     store_listings: int
     store_flagged: int
@@ -36,8 +38,11 @@ class DemoSummary:
         return asdict(self)
 
 
-def crawl_sandbox(config: AppConfig, sandbox: SandboxServer) -> DemoSummary:
-    """Crawl the running sandbox marketplace into the store in `config`."""
+def crawl_sandbox(
+    config: AppConfig, sandbox: SandboxServer, *, screenshots: bool = True
+) -> DemoSummary:
+    """Crawl the running sandbox marketplace into the store in `config`, keeping
+    evidence of every flagged listing (with a screenshot unless told not to)."""
     source = load_sources(default_sources_file())[DEMO_SOURCE]
     [report] = run_crawl(
         [source],
@@ -45,6 +50,7 @@ def crawl_sandbox(config: AppConfig, sandbox: SandboxServer) -> DemoSummary:
         evidence_dir=config.evidence_dir,
         base_url=sandbox.url,
         head_path=active_head_path(config),
+        settings={"WILDWATCH_SCREENSHOTS": screenshots},
     )
     database = Database(config.database_url)
     try:
@@ -54,7 +60,9 @@ def crawl_sandbox(config: AppConfig, sandbox: SandboxServer) -> DemoSummary:
         database.dispose()
     return DemoSummary(
         crawled=report.stored,
+        unchanged=report.unchanged,
         flagged=report.flagged,
+        evidence=report.evidence,
         db=str(config.database_path),
         store_listings=counts.listings,
         store_flagged=counts.flagged,

@@ -88,10 +88,12 @@ class MarketplaceSpider(SourceSpider):
             return
         platform_id = match.group("id") or None  # empty: the URL is the id
         fetched_at = response.meta.get("wildwatch_fetched_at")
-        language = page_language(response)
+        # The extractor gets the full tag: "es-MX" says which "$" a price means.
+        declared = response.css("html::attr(lang)").get()
         fields = extract_fields(
-            response.text, response.url, self.source.fields, fetched_at=fetched_at, lang=language
+            response.text, response.url, self.source.fields, fetched_at=fetched_at, lang=declared
         )
+        language = language_tag(declared)
         if fields.removed:
             yield Gone(
                 listing_id=listing_id(self.source.platform, platform_id, response.url),

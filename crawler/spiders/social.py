@@ -19,6 +19,7 @@ from crawler.extract import apply_rule, extract_fields
 from crawler.items import CrawledListing, Gone
 from crawler.sources import Action, FieldRule, SocialFeedSource
 from crawler.spiders.base import SourceSpider
+from crawler.spiders.marketplace import page_language
 
 __all__ = ["SocialFeedSpider", "title_from_text"]
 
@@ -165,7 +166,7 @@ class SocialFeedSpider(SourceSpider):
             location=fields.location,
             posted_at=fields.posted_at,
             images=fields.images,
-            language=_page_language(response),
+            language=page_language(response),
             hashtags=self._hashtags(response.selector),
             comments=self._comments(response.selector),
             rendered_text=shot.text if shot else None,
@@ -207,8 +208,3 @@ def _texts(page: Selector, query: str) -> list[str]:
 
 def _select_all(page: Selector, query: str) -> list[str]:
     return [v.strip() for v in _texts(page, query) if v.strip()]
-
-
-def _page_language(response: TextResponse) -> str | None:
-    lang = response.css("html::attr(lang)").get()
-    return lang.strip().lower()[:16] if lang else None

@@ -84,4 +84,4 @@ def test_sandbox_command_serves_the_marketplace(tmp_path: Path) -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    assert f"sandbox marketplace at http://127.0.0.1:{port}" in log.read_text()
+    assert f"sandbox bazaar at http://127.0.0.1:{port}" in log.read_text()

@@ -99,7 +99,7 @@ def test_chinese_query_finds_the_chinese_ivory_listings(crawled_store: CrawledSt
 
 
 def test_demo_once_summary_matches_the_store(tmp_path: Path) -> None:
-    result = run_cli("demo", "--once", data_dir=tmp_path)
+    result = run_cli("demo", "--once", "--no-screenshots", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert Path(summary["db"]) == tmp_path.resolve() / "wildwatch.db"
@@ -107,8 +107,9 @@ def test_demo_once_summary_matches_the_store(tmp_path: Path) -> None:
     assert summary["flagged"] == summary["store_flagged"] > 0
     assert sum(summary["by_tier"].values()) == summary["crawled"]
     # Running it again updates the same listings rather than adding copies.
-    again = json.loads(run_cli("demo", "--once", data_dir=tmp_path).stdout.splitlines()[-1])
-    assert again["store_listings"] == summary["store_listings"]
+    again = run_cli("demo", "--once", "--no-screenshots", data_dir=tmp_path)
+    second = json.loads(again.stdout.splitlines()[-1])
+    assert second["store_listings"] == summary["store_listings"]
 
 
 def _free_port() -> int:
@@ -123,7 +124,15 @@ def test_demo_ends_by_serving_the_review_app(tmp_path: Path) -> None:
     # Output goes to a file: a full pipe would stall the server.
     with log.open("w") as sink:
         proc = subprocess.Popen(
-            [WILDWATCH, "demo", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+            [
+                WILDWATCH,
+                "demo",
+                "--no-screenshots",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
             stdout=sink,
             stderr=subprocess.STDOUT,
             text=True,
