@@ -43,10 +43,11 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
-from jinja2 import DictLoader, Environment, StrictUndefined
+from jinja2 import DictLoader
 
 from sandbox.corpus import Corpus, SandboxListing, Seller
 from sandbox.server import Request, Response, Router
+from sandbox.templating import template_environment
 
 __all__ = [
     "BOARDS",
@@ -368,14 +369,9 @@ class ForumSite:
         self._sessions: dict[str, tuple[str, int | None]] = {
             DEMO_SESSION: (DEMO_USER, session_requests)
         }
-        self._env = Environment(
-            loader=DictLoader(_TEMPLATES),
-            autoescape=True,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
+        self._env = template_environment(
+            DictLoader(_TEMPLATES), site_name=self.name, boards=BOARDS, iso=_ISO, shown=_SHOWN
         )
-        self._env.globals.update(site_name=self.name, boards=BOARDS, iso=_ISO, shown=_SHOWN)
         self.router = Router()
         self.router.add(r"/robots\.txt", self.robots)
         self.router.add(r"/login", self.login_form)

@@ -35,11 +35,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader
 from markupsafe import Markup
 
 from sandbox.corpus import Corpus, SandboxListing, Seller, format_price, search_key
 from sandbox.server import Request, Response, Router
+from sandbox.templating import template_environment
 
 __all__ = [
     "PAGE_SIZE",
@@ -145,14 +146,7 @@ class MarketSite:
     def __init__(self, corpus: Corpus, *, page_size: int = PAGE_SIZE) -> None:
         self.page_size = page_size
         self.replace_corpus(corpus)
-        self._env = Environment(
-            loader=FileSystemLoader(TEMPLATES_DIR),
-            autoescape=True,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self._env.globals["site_name"] = self.name
+        self._env = template_environment(FileSystemLoader(TEMPLATES_DIR), site_name=self.name)
         self.router = Router()
         self.router.add(r"/", self.home)
         self.router.add(r"/search", self.search)

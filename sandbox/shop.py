@@ -38,12 +38,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader
 from markupsafe import Markup
 
 from sandbox.corpus import EPOCH, Corpus, SandboxListing, Seller, format_price, search_key
 from sandbox.market import json_ld_script, placeholder_svg
 from sandbox.server import Request, Response, Router
+from sandbox.templating import template_environment
 
 __all__ = [
     "PAGE_SIZE",
@@ -239,14 +240,7 @@ class MercadoSite:
         )
         self._position = {x.listing_id: i for i, x in enumerate(self._newest)}
         self._keys = {x.listing_id: search_key(x.text) for x in corpus.listings}
-        self._env = Environment(
-            loader=FileSystemLoader(TEMPLATES_DIR),
-            autoescape=True,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self._env.globals["site_name"] = self.name
+        self._env = template_environment(FileSystemLoader(TEMPLATES_DIR), site_name=self.name)
         self.router = Router()
         self.router.add(r"/", self.home)
         self.router.add(r"/buscar", self.search)

@@ -41,10 +41,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader
 
 from sandbox.corpus import Corpus, SandboxListing, Seller
 from sandbox.server import Request, Response, Router
+from sandbox.templating import template_environment
 
 __all__ = [
     "BATCH_SIZE",
@@ -259,14 +260,12 @@ class ChirpSite:
         self.by_id = {p.post_id: p for p in self.posts}
         self.authors = {p.author.handle: p.author for p in self.posts}
         self._newest = sorted(self.posts, key=lambda p: (-p.posted_at.timestamp(), p.post_id))
-        self._env = Environment(
-            loader=FileSystemLoader(TEMPLATES_DIR),
-            autoescape=True,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
+        self._env = template_environment(
+            FileSystemLoader(TEMPLATES_DIR),
+            site_name=self.name,
+            hashtags=self.hashtags,
+            quote=quote,
         )
-        self._env.globals.update(site_name=self.name, hashtags=self.hashtags, quote=quote)
         self.router = Router()
         self.router.add(r"/", self.home)
         self.router.add(r"/tag/(?P<tag>[^/]+)", self.feed_page)

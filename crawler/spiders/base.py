@@ -198,7 +198,8 @@ class SourceSpider(scrapy.Spider):
                 posted_at=posted_at,
                 image_urls=list(images),
                 language=language,
-                hashtags=list(hashtags),
+                # Without '#', each once, in the order the post gives them.
+                hashtags=list(dict.fromkeys(t.lstrip("#") for t in hashtags if t.lstrip("#"))),
                 comments=list(comments),
                 first_seen=now,
                 last_seen=now,

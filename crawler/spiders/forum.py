@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
 from typing import Any
 
 from parsel import Selector, SelectorList
-from scrapy.http import Response
+from scrapy.http import TextResponse
 
 from crawler.extract import visible_text
-from crawler.items import CrawledListing, Gone
-from crawler.listing import Listing
 from crawler.sources import ForumSource
 from crawler.spiders.marketplace import MarketplaceSpider
 
@@ -70,21 +67,12 @@ class ForumSpider(MarketplaceSpider):
                 session.cookies_env,
             )
 
-    def parse_listing(self, response: Response) -> Iterator[CrawledListing | Gone]:
-        for item in super().parse_listing(response):
-            if isinstance(item, CrawledListing):
-                item = self._with_replies(item, response.selector)
-            yield item
-
-    def _with_replies(self, item: CrawledListing, page: Selector) -> CrawledListing:
-        query = getattr(self.source, "comments", None)  # a ForumSource field, where given
+    def more_fields(self, response: TextResponse) -> dict[str, Any]:
+        """A thread's replies, kept as the listing's comments."""
+        page, query = response.selector, self.source.comments
         replies = _texts(page, query) if query else thread_replies(page)
-        if not replies:
-            return item
         self.count("comments", len(replies))
-        # Validated again, so the listing's caps on comments apply.
-        item.listing = Listing.model_validate({**item.listing.model_dump(), "comments": replies})
-        return item
+        return {"comments": replies}
 
 
 def thread_replies(page: Selector) -> list[str]:

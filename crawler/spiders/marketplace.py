@@ -73,6 +73,10 @@ class MarketplaceSpider(SourceSpider):
             },
         )
 
+    def more_fields(self, response: TextResponse) -> dict[str, Any]:
+        """Fields a subclass reads beyond the listing rules (a forum's replies)."""
+        return {}
+
     def parse_listing(self, response: Response) -> Iterator[CrawledListing | Gone]:
         if not isinstance(response, TextResponse):
             self.count("dropped/not_text")
@@ -117,6 +121,7 @@ class MarketplaceSpider(SourceSpider):
             images=fields.images,
             language=language,
             rendered_text=page_text(response),
+            **self.more_fields(response),
         )
         if item is not None:
             yield item

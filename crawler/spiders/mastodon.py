@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,11 +19,10 @@ from scrapy.http import Response
 from crawler.extract import parse_datetime
 from crawler.html_text import first_line, html_to_text
 from crawler.items import CrawledListing
-from crawler.listing import Listing
 from crawler.sources import MastodonSource
 from crawler.spiders.base import SourceSpider
 
-__all__ = ["MastodonSpider", "link_header", "status_images", "with_hashtags"]
+__all__ = ["MastodonSpider", "link_header", "status_images"]
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +117,9 @@ class MastodonSpider(SourceSpider):
             images=status_images(status),
             language=_text(status.get("language")) or None,
             rendered_text=text,
+            hashtags=[_text(t.get("name")) for t in _dicts(status.get("tags"))],
         )
-        tags = [_text(t.get("name")) for t in _dicts(status.get("tags"))]
-        return with_hashtags(item, [t for t in tags if t]) if item is not None else None
+        return item
 
 
 def link_header(response: Response, rel: str) -> str | None:
@@ -143,16 +142,6 @@ def status_images(status: dict[str, Any]) -> list[str]:
         if url and url not in urls:
             urls.append(url)
     return urls
-
-
-def with_hashtags(item: CrawledListing, hashtags: Iterable[str]) -> CrawledListing:
-    """`item` with its listing's hashtags set (validated, without '#', no repeats)."""
-    tags = list(dict.fromkeys(t.lstrip("#") for t in hashtags if t.lstrip("#")))
-    if tags:
-        data = item.listing.model_dump()
-        data["hashtags"] = tags
-        item.listing = Listing.model_validate(data)
-    return item
 
 
 def _same_origin(url: str, other: str) -> bool:

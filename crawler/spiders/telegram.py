@@ -21,7 +21,6 @@ from crawler.html_text import first_line, html_to_text
 from crawler.items import CrawledListing
 from crawler.sources import TelegramSource
 from crawler.spiders.base import SourceSpider
-from crawler.spiders.mastodon import with_hashtags
 
 __all__ = ["TelegramSpider", "background_images"]
 
@@ -110,7 +109,12 @@ class TelegramSpider(SourceSpider):
         posted = parse_datetime(
             message.css("a.tgme_widget_message_date time::attr(datetime)").get()
         )
-        item = self.crawled(
+        hashtags = [
+            t.strip()
+            for t in body.css("a::text").getall()
+            if t.strip().startswith("#") and len(t.strip()) > 1
+        ]
+        return self.crawled(
             response,
             platform_id=post,
             title=first_line(text),
@@ -122,13 +126,8 @@ class TelegramSpider(SourceSpider):
             posted_at=posted.astimezone(UTC) if posted else None,
             images=background_images(response, message),
             rendered_text=text,
+            hashtags=hashtags,
         )
-        hashtags = [
-            t.strip()
-            for t in body.css("a::text").getall()
-            if t.strip().startswith("#") and len(t.strip()) > 1
-        ]
-        return with_hashtags(item, hashtags) if item is not None else None
 
 
 def background_images(response: TextResponse, message: Selector) -> list[str]:

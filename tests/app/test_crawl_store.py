@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from warcio.archiveiterator import ArchiveIterator
 
 from indexer import Database, ListingStore
 from sandbox import Corpus, MarketSite, SandboxServer, build_corpus
 from tests.conftest import SANDBOX_SEED, run_cli
+from wildwatch.config import AppConfig
+from wildwatch.web import create_app
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +126,23 @@ def test_an_edit_is_kept_as_history_and_a_removal_gets_its_time(
         removed = store.get(f"sandbox-bazaar:{removed_id}")
         assert removed is not None and removed.removed_at is not None
         assert edited.removed_at is None
+    # The review app shows the earlier version, the removal and the evidence.
+    with TestClient(create_app(AppConfig.at(data_dir))) as client:
+        page = client.get(f"/listings/{edited.id}").text
+        assert "Earlier versions" in page and html.escape(old.title, quote=False) in page
+        assert "gone since" in client.get(f"/listings/{removed.id}").text
+        shot = next(e for e in removed.evidence if e.kind == "screenshot")
+        assert f"/evidence/{shot.sha256}" in client.get(f"/listings/{removed.id}").text
+        png = client.get(f"/evidence/{shot.sha256}")
+        assert png.headers["content-type"] == "image/png"
+        assert hashlib.sha256(png.content).hexdigest() == shot.sha256
+        body = next(e for e in removed.evidence if e.kind == "raw_body")
+        raw = client.get(f"/evidence/{body.sha256}")
+        # A captured page is downloaded, never rendered by the app.
+        assert raw.headers["content-type"] == "application/octet-stream"
+        assert "attachment" in raw.headers["content-disposition"]
+        assert client.get("/evidence/" + "0" * 64).status_code == 404
+        assert client.get("/evidence/..%2Fwildwatch.db").status_code == 404
 
 
 def test_sources_status_shows_the_runs(data_dir: Path) -> None:

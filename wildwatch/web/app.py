@@ -32,6 +32,7 @@ def create_app(config: AppConfig) -> FastAPI:
 
     app = FastAPI(title="wildwatch review", version=__version__, lifespan=lifespan)
     app.state.database = database
+    app.state.evidence_dir = config.evidence_dir
     # Autoescape is on for .html: listing text is hostile and is never trusted as markup.
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.filters["distinct"] = distinct_reasons

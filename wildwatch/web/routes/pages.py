@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from indexer import VERDICTS, UnknownListingError
 from wildwatch.web.deps import ReviewsDep, StoreDep, TemplatesDep
@@ -57,7 +59,30 @@ def listing_page(
             "listing": listing,
             "segments": segments(listing.text, reasons),
             "reviews": reviews.for_listing(listing_id),
+            "history": store.history(listing_id),
         },
+    )
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@router.get("/evidence/{sha256}")
+def evidence_file(sha256: str, request: Request) -> FileResponse:
+    """One captured file, exactly as stored. A screenshot is shown; anything else is a
+    download, never rendered: a captured page is hostile and must not run here."""
+    if not _SHA256.fullmatch(sha256):
+        raise HTTPException(status_code=404, detail="no such evidence")
+    path = Path(request.app.state.evidence_dir) / "sha256" / sha256[:2] / sha256
+    if not path.is_file():
+        raise HTTPException(status_code=404, detail="no such evidence")
+    with path.open("rb") as blob:
+        is_png = blob.read(8) == b"\x89PNG\r\n\x1a\n"
+    return FileResponse(
+        path,
+        media_type="image/png" if is_png else "application/octet-stream",
+        filename=None if is_png else f"{sha256}.bin",
+        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
     )
 
 
