@@ -339,9 +339,12 @@ def takedowns(
 
 @main.command()
 @click.option("--list", "list_only", is_flag=True, help="Print the planned jobs and exit.")
+@click.option("--base-url", help="Base for the sources' relative URLs (the sandbox's address).")
 @_sources_option
 @data_dir_option
-def schedule(config: AppConfig, list_only: bool, sources_file: Path | None) -> None:
+def schedule(
+    config: AppConfig, list_only: bool, base_url: str | None, sources_file: Path | None
+) -> None:
     """Crawl each source at its `schedule` and re-check flagged listings for takedown,
     until Ctrl-C. Jobs are kept in the store's database."""
     from wildwatch.scheduler import plan_jobs, start_scheduler
@@ -355,7 +358,7 @@ def schedule(config: AppConfig, list_only: bool, sources_file: Path | None) -> N
         raise InputError("no source has a schedule")
     click.echo("scheduler running (Ctrl-C to stop)", err=True)
     with contextlib.suppress(KeyboardInterrupt):
-        start_scheduler(jobs, config.database_url, config.data_dir, sources_file)
+        start_scheduler(jobs, config.database_url, config.data_dir, sources_file, base_url)
 
 
 @main.command()

@@ -43,11 +43,19 @@ def plan_jobs(sources: Mapping[str, SourceBase]) -> list[PlannedJob]:
     return jobs
 
 
-def run_job(action: str, source: str, data_dir: str, sources_file: str | None = None) -> int:
+def run_job(
+    action: str,
+    source: str,
+    data_dir: str,
+    sources_file: str | None = None,
+    base_url: str | None = None,
+) -> int:
     """Run ``wildwatch ACTION SOURCE`` in a child process; its exit status."""
     command = [sys.executable, "-m", "wildwatch", action, source, "--data-dir", data_dir]
     if sources_file:
         command += ["--sources", sources_file]
+    if base_url:
+        command += ["--base-url", base_url]
     logger.info("running %s", " ".join(command[2:]))
     done = subprocess.run(command, check=False)
     if done.returncode:
@@ -56,7 +64,11 @@ def run_job(action: str, source: str, data_dir: str, sources_file: str | None = 
 
 
 def start_scheduler(
-    jobs: list[PlannedJob], database_url: str, data_dir: Path, sources_file: Path | None
+    jobs: list[PlannedJob],
+    database_url: str,
+    data_dir: Path,
+    sources_file: Path | None,
+    base_url: str | None = None,
 ) -> None:
     """Run the jobs until interrupted (Ctrl-C), keeping them in the database."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -74,7 +86,7 @@ def start_scheduler(
             seconds=job.every.total_seconds(),
             id=job.id,
             name=f"{job.action} {job.source}",
-            args=[job.action, job.source, str(data_dir), str(sources_file or "") or None],
+            args=[job.action, job.source, str(data_dir), str(sources_file or "") or None, base_url],
             replace_existing=True,
         )
     scheduler.start(paused=True)

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import WILDWATCH, run_cli
 
-COMMANDS = ["demo", "classify", "serve", "crawl", "search"]
+COMMANDS = ["demo", "classify", "serve", "crawl", "search", "takedowns", "schedule"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -26,7 +26,7 @@ def test_every_command_has_help_and_data_dir(command: str) -> None:
 def test_top_level_help_lists_the_commands() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in [*COMMANDS, "sandbox"]:
+    for command in [*COMMANDS, "sandbox", "extract", "sources"]:
         assert command in result.stdout
 
 
@@ -85,3 +85,11 @@ def test_sandbox_command_serves_the_marketplace(tmp_path: Path) -> None:
             proc.terminate()
             proc.wait(timeout=30)
     assert f"sandbox bazaar at http://127.0.0.1:{port}" in log.read_text()
+
+
+def test_schedule_lists_a_crawl_and_a_takedown_job_per_scheduled_source(tmp_path: Path) -> None:
+    result = run_cli("schedule", "--list", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("crawl:sandbox-bazaar") and "6:00:00" in line for line in lines)
+    assert any(line.startswith("takedowns:sandbox-bazaar") and "1 day" in line for line in lines)
