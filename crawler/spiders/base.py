@@ -15,6 +15,7 @@ import scrapy
 from pydantic import ValidationError
 from scrapy.http import Response
 
+from crawler.extract import ExtractedFields
 from crawler.items import Capture, CrawledListing, Gone
 from crawler.listing import CrawlInfo, Listing, Seller
 from crawler.sources import SourceBase
@@ -148,6 +149,24 @@ class SourceSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"wildwatch/{key}", n)
 
     # -- listings
+
+    def from_fields(
+        self, response: Response, platform_id: str | None, fields: ExtractedFields, **more: Any
+    ) -> CrawledListing | None:
+        """`crawled` with what an extractor found on the page; `more` adds or overrides."""
+        values: dict[str, Any] = {
+            "title": fields.title,
+            "description": fields.description,
+            "price": fields.price,
+            "currency": fields.currency,
+            "seller_id": fields.seller_id,
+            "seller_name": fields.seller_name,
+            "seller_url": fields.seller_url,
+            "location": fields.location,
+            "posted_at": fields.posted_at,
+            "images": fields.images,
+        }
+        return self.crawled(response, platform_id=platform_id, **{**values, **more})
 
     def crawled(
         self,

@@ -106,19 +106,10 @@ class MarketplaceSpider(SourceSpider):
                 reason=fields.removed[:200],
             )
             return
-        item = self.crawled(
+        item = self.from_fields(
             response,
-            platform_id=platform_id,
-            title=fields.title,
-            description=fields.description,
-            price=fields.price,
-            currency=fields.currency,
-            seller_id=fields.seller_id,
-            seller_name=fields.seller_name,
-            seller_url=fields.seller_url,
-            location=fields.location,
-            posted_at=fields.posted_at,
-            images=fields.images,
+            platform_id,
+            fields,
             language=language,
             rendered_text=page_text(response),
             **self.more_fields(response),

@@ -153,19 +153,11 @@ class SocialFeedSpider(SourceSpider):
         title = fields.title if fields.sources.get("title") == "css" else None
         title = title or title_from_text(fields.description)
         shot = captured(response.meta)
-        item = self.crawled(
+        item = self.from_fields(
             response,
-            platform_id=match.group("id"),
+            match.group("id"),
+            fields,
             title=title,
-            description=fields.description,
-            price=fields.price,
-            currency=fields.currency,
-            seller_id=fields.seller_id,
-            seller_name=fields.seller_name,
-            seller_url=fields.seller_url,
-            location=fields.location,
-            posted_at=fields.posted_at,
-            images=fields.images,
             language=page_language(response),
             hashtags=self._hashtags(response.selector),
             comments=self._comments(response.selector),
