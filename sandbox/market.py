@@ -117,6 +117,21 @@ def product_json_ld(listing: SandboxListing, seller: Seller, base_url: str) -> d
     }
 
 
+def listing_image(corpus: Corpus, listing_id: str, n: str) -> Response | None:
+    """Photo `n` of a listing (a placeholder SVG); None when there is no such photo."""
+    listing = corpus.by_id.get(listing_id)
+    if listing is None or str(int(n)) != n or not 1 <= int(n) <= listing.image_count:
+        return None
+    body = placeholder_svg(listing.listing_id, int(n)).encode("utf-8")
+    return Response(200, body, "image/svg+xml", (("Cache-Control", "max-age=86400"),))
+
+
+def trap_depth(request: Request) -> int:
+    """How deep into the crawler trap a request is (its ``page``, 1 when unreadable)."""
+    raw = request.arg("page") or "1"
+    return max(int(raw), 1) if _INTEGER.fullmatch(raw) and 0 < len(raw) <= 9 else 1
+
+
 def placeholder_svg(listing_id: str, n: int) -> str:
     """A 320x240 placeholder photo whose colours and shapes depend only on id and number."""
     digest = hashlib.sha256(f"{listing_id}/{n}".encode()).digest()
@@ -283,11 +298,7 @@ class MarketSite:
 
     def image(self, request: Request, listing_id: str, n: str) -> Response:
         """A placeholder photo; only numbers 1..image_count exist."""
-        listing = self.corpus.by_id.get(listing_id)
-        if listing is None or str(int(n)) != n or not 1 <= int(n) <= listing.image_count:
-            return self._error(404, "No such image.")
-        body = placeholder_svg(listing.listing_id, int(n)).encode("utf-8")
-        return Response(200, body, "image/svg+xml", (("Cache-Control", "max-age=86400"),))
+        return listing_image(self.corpus, listing_id, n) or self._error(404, "No such image.")
 
     def robots(self, request: Request) -> Response:
         """robots.txt: polite crawlers keep out of /private/ and sorted searches."""
@@ -295,8 +306,6 @@ class MarketSite:
 
     def private(self, request: Request, rest: str) -> Response:
         """The crawler trap: each page links one deeper, forever."""
-        raw = request.arg("page") or "1"
-        depth = int(raw) if _INTEGER.fullmatch(raw) and 0 < len(raw) <= 9 else 1
-        depth = max(depth, 1)
+        depth = trap_depth(request)
         page = self.render("trap.html", depth=depth, next_url=f"/private/admin?page={depth + 1}")
         return Response.html(page)

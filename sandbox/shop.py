@@ -42,7 +42,7 @@ from jinja2 import FileSystemLoader
 from markupsafe import Markup
 
 from sandbox.corpus import EPOCH, Corpus, SandboxListing, Seller, format_price, search_key
-from sandbox.market import json_ld_script, placeholder_svg
+from sandbox.market import json_ld_script, listing_image, trap_depth
 from sandbox.server import Request, Response, Router
 from sandbox.templating import template_environment
 
@@ -364,18 +364,14 @@ class MercadoSite:
         return Response.html(page)
 
     def image(self, request: Request, listing_id: str, n: str) -> Response:
-        listing = self.corpus.by_id.get(listing_id)
-        if listing is None or str(int(n)) != n or not 1 <= int(n) <= listing.image_count:
-            return self._error(404, "No existe esta imagen.")
-        body = placeholder_svg(listing.listing_id, int(n)).encode("utf-8")
-        return Response(200, body, "image/svg+xml", (("Cache-Control", "max-age=86400"),))
+        found = listing_image(self.corpus, listing_id, n)
+        return found or self._error(404, "No existe esta imagen.")
 
     def robots(self, request: Request) -> Response:
         return Response.text(ROBOTS_TXT)
 
     def private(self, request: Request, rest: str) -> Response:
         """The crawler trap: each page links one deeper, forever."""
-        raw = request.arg("page") or "1"
-        depth = int(raw) if _INTEGER.fullmatch(raw) and 0 < len(raw) <= 9 else 1
-        next_url = f"/private/admin?page={max(depth, 1) + 1}"
-        return Response.html(self.render("trap.html", depth=max(depth, 1), next_url=next_url))
+        depth = trap_depth(request)
+        next_url = f"/private/admin?page={depth + 1}"
+        return Response.html(self.render("trap.html", depth=depth, next_url=next_url))
