@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 import click
 
+from crawler.errors import CrawlerError
 from wildwatch import __version__
 from wildwatch.config import DATA_DIR_ENV, AppConfig
 from wildwatch.errors import InputError, WildwatchError
@@ -49,7 +50,7 @@ class WildwatchGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except WildwatchError as exc:
+        except (WildwatchError, CrawlerError) as exc:
             raise click.ClickException(str(exc)) from exc
 
 
@@ -202,6 +203,8 @@ def crawl(
     from wildwatch.crawl import run_crawl
 
     chosen = _chosen_sources(source_names, crawl_all, page_url, allow_private, sources_file)
+    for source in chosen:
+        source.resolved_start_urls(base_url)  # a relative URL without a base fails here
     settings = {"WILDWATCH_SCREENSHOTS": not no_screenshots}
     if page_url:
         settings["WILDWATCH_SINGLE_PAGE"] = True

@@ -93,3 +93,16 @@ def test_schedule_lists_a_crawl_and_a_takedown_job_per_scheduled_source(tmp_path
     lines = result.stdout.splitlines()
     assert any(line.startswith("crawl:sandbox-bazaar") and "6:00:00" in line for line in lines)
     assert any(line.startswith("takedowns:sandbox-bazaar") and "1 day" in line for line in lines)
+
+
+def test_crawl_refuses_bad_requests_with_one_line(tmp_path: Path) -> None:
+    relative = run_cli("crawl", "--all", data_dir=tmp_path)
+    assert relative.returncode == 1
+    assert "is relative and no base_url is set" in relative.stderr
+    assert "Traceback" not in relative.stderr
+    both = run_cli("crawl", "sandbox-bazaar", "--url", "http://example.org/x", data_dir=tmp_path)
+    assert both.returncode == 2 and "one of them" in both.stderr
+    unknown = run_cli("crawl", "nosuch", data_dir=tmp_path)
+    assert unknown.returncode == 1 and "no source named 'nosuch'" in unknown.stderr
+    bad_url = run_cli("crawl", "--url", "ftp://example.org/x", data_dir=tmp_path)
+    assert bad_url.returncode == 1 and "not an http(s) URL" in bad_url.stderr
