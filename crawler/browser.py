@@ -161,8 +161,15 @@ async def scroll(page: Page, times: int, pause_ms: int = 400) -> int:
         # so no IntersectionObserver callbacks, from a scripted scroll alone.
         await page.mouse.wheel(0, before)
         await page.evaluate(_TO_BOTTOM_JS)
-        if not await _grows(page, before, max(pause_ms, GROWTH_PATIENCE_MS)):
-            break
+        patience = max(pause_ms, GROWTH_PATIENCE_MS)
+        if not await _grows(page, before, patience):
+            # A busy machine can miss the moment the end of the feed came into view:
+            # move away and back once before deciding the feed has ended.
+            await page.mouse.wheel(0, -400)
+            await page.mouse.wheel(0, before)
+            await page.evaluate(_TO_BOTTOM_JS)
+            if not await _grows(page, before, patience):
+                break
         grew += 1
         await settle(page, max(pause_ms, _MIN_QUIET_MS))
     return grew
