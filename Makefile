@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SYSTEM_DEPS := var/.system-deps
-APT_PACKAGES := chromium fonts-wqy-microhei redis-server
+APT_PACKAGES := chromium fonts-wqy-microhei redis-server postgresql
 
 .PHONY: demo test lint setup system-deps clean
 

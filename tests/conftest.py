@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -107,3 +110,62 @@ def database(tmp_path: Path) -> Iterator[Database]:
     db.create_schema()
     yield db
     db.dispose()
+
+
+# -- PostgreSQL: a real server on loopback, for the store's and the crawl state's tests
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None
+    )
+    if found is None:
+        pytest.fail(f"PostgreSQL's {name} is missing: install postgresql (make test does, via apt)")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as_postgres(*command: str) -> list[str]:
+    # initdb and the server refuse to run as root; elsewhere run them as we are.
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL cluster on a free loopback port, for the whole session."""
+    root = Path(tempfile.mkdtemp(prefix="wildwatch-pg-"))
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    port = _free_port()
+    subprocess.run(
+        _as_postgres(_pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "wildwatch"),
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    # The server's output goes to a log file: a pipe would stay open as long as the
+    # server runs, and reading it would never end.
+    log = root / "server.log"
+    subprocess.run(
+        _as_postgres(
+            _pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield f"postgresql+psycopg://wildwatch@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            _as_postgres(_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"),
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)

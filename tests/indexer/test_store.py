@@ -1,4 +1,5 @@
-"""The store of record and its full-text index, on a real SQLite file."""
+"""The store of record on a SQLite file and on a real PostgreSQL server, and its
+full-text index (SQLite FTS5)."""
 
 from __future__ import annotations
 
@@ -91,7 +92,16 @@ def test_second_save_updates_but_keeps_first_seen(database: Database) -> None:
         loaded = ListingStore(session).get("bazaar:1")
     assert loaded is not None
     assert (loaded.first_seen, loaded.last_seen) == (T0, later)
-    assert search(database, "drop") == ["bazaar:1"]
+    with database.session() as session:
+        [before] = ListingStore(session).history("bazaar:1")
+    assert before.title == "ivory bangle" and before.fields == ["title"]
+    assert before.changed_at == later
+
+
+def test_an_edit_reaches_the_full_text_index(sqlite_database: Database) -> None:
+    save(sqlite_database, listing("1", "ivory bangle", risk=0.9))
+    save(sqlite_database, listing("1", "ivory bangle, price drop", risk=0.9))
+    assert search(sqlite_database, "drop") == ["bazaar:1"]
 
 
 def test_review_queue_is_flagged_only_highest_risk_first(database: Database) -> None:
@@ -126,10 +136,10 @@ def test_review_queue_is_flagged_only_highest_risk_first(database: Database) -> 
     ],
 )
 def test_full_text_search_in_many_scripts(
-    database: Database, query: str, expected: list[str]
+    sqlite_database: Database, query: str, expected: list[str]
 ) -> None:
     save(
-        database,
+        sqlite_database,
         listing("zh", "出售象牙手镯", "老料，微信联系"),
         listing("zh2", "犀牛角杯", "清代老货"),
         listing("tiger", "老虎牙齿挂件"),
@@ -137,7 +147,7 @@ def test_full_text_search_in_many_scripts(
         listing("vi", "Bán sừng tê giác thật", "đồ cổ, giao kín"),
         listing("en", "Carved ivory bangle", "old stock"),
     )
-    assert search(database, query) == expected
+    assert search(sqlite_database, query) == expected
 
 
 @pytest.mark.parametrize(
@@ -158,10 +168,10 @@ def test_full_text_search_in_many_scripts(
     ],
 )
 def test_query_syntax_in_user_input_is_inert(
-    database: Database, query: str, expected: list[str]
+    sqlite_database: Database, query: str, expected: list[str]
 ) -> None:
-    save(database, listing("en", "Carved ivory bangle"))
-    assert search(database, query) == expected
+    save(sqlite_database, listing("en", "Carved ivory bangle"))
+    assert search(sqlite_database, query) == expected
 
 
 def test_query_of_only_punctuation_finds_nothing() -> None:
