@@ -38,7 +38,6 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -46,6 +45,7 @@ from urllib.parse import parse_qs, quote, urlencode
 from jinja2 import DictLoader
 
 from sandbox.corpus import Corpus, SandboxListing, Seller
+from sandbox.market import amount_text
 from sandbox.server import Request, Response, Router
 from sandbox.templating import template_environment
 
@@ -294,10 +294,6 @@ class Thread:
         return self.opening.paragraphs[-1]
 
 
-def _amount(price: Decimal) -> str:
-    return format(Decimal(str(price)), "f")
-
-
 def _build_threads(corpus: Corpus) -> tuple[Thread, ...]:
     """Every listing as a thread, numbered in corpus order, with seeded replies."""
     members = corpus.sellers
@@ -306,7 +302,7 @@ def _build_threads(corpus: Corpus) -> tuple[Thread, ...]:
         thread_id = FIRST_THREAD + n
         author = corpus.sellers_by_id[listing.seller_id]
         lang = listing.language if listing.language in _PRICE_LABEL else "en"
-        price = f"{_PRICE_LABEL[lang]}: {_amount(listing.price)} {listing.currency}"
+        price = f"{_PRICE_LABEL[lang]}: {amount_text(listing.price)} {listing.currency}"
         place = f"{_PLACE_LABEL[lang]}: {listing.location}"
         opening = Post(
             f"{thread_id}-1",

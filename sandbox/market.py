@@ -66,7 +66,7 @@ _ISO = "%Y-%m-%dT%H:%M:%SZ"
 _SHOWN = "%Y-%m-%d %H:%M UTC"
 
 
-def _amount(price: Decimal | float) -> str:
+def amount_text(price: Decimal | float) -> str:
     """A machine-readable price: plain decimal notation, no exponent."""
     return format(Decimal(str(price)), "f")
 
@@ -81,7 +81,7 @@ def _seller_path(seller_id: str) -> str:
     return f"/seller/{quote(seller_id, safe='')}"
 
 
-def _image_paths(listing: SandboxListing) -> list[str]:
+def image_paths(listing: SandboxListing) -> list[str]:
     """The paths of a listing's placeholder photos, in order."""
     base = quote(listing.listing_id, safe="")
     return [f"/img/{base}/{n}.svg" for n in range(1, listing.image_count + 1)]
@@ -101,10 +101,10 @@ def product_json_ld(listing: SandboxListing, seller: Seller, base_url: str) -> d
         "sku": listing.listing_id,
         "name": listing.title,
         "description": listing.description,
-        "image": [f"{base_url}{path}" for path in _image_paths(listing)],
+        "image": [f"{base_url}{path}" for path in image_paths(listing)],
         "offers": {
             "@type": "Offer",
-            "price": _amount(listing.price),
+            "price": amount_text(listing.price),
             "priceCurrency": listing.currency,
             "url": f"{base_url}{_listing_path(listing.listing_id)}",
             "availability": "https://schema.org/InStock",
@@ -204,7 +204,7 @@ class MarketSite:
             "listing": listing,
             "href": _listing_path(listing.listing_id),
             "price_text": format_price(listing.price, listing.currency, listing.language),
-            "amount": _amount(listing.price),
+            "amount": amount_text(listing.price),
             "posted_iso": listing.posted_at.strftime(_ISO),
             "posted_text": listing.posted_at.strftime(_SHOWN),
         }
@@ -276,7 +276,7 @@ class MarketSite:
             listing=listing,
             seller=seller,
             seller_href=_seller_path(seller.seller_id),
-            images=_image_paths(listing),
+            images=image_paths(listing),
             json_ld=json_ld,
         )
         return Response.html(page)

@@ -33,7 +33,6 @@ import math
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
@@ -42,7 +41,7 @@ from jinja2 import FileSystemLoader
 from markupsafe import Markup
 
 from sandbox.corpus import EPOCH, Corpus, SandboxListing, Seller, format_price, search_key
-from sandbox.market import json_ld_script, listing_image, trap_depth
+from sandbox.market import amount_text, image_paths, json_ld_script, listing_image, trap_depth
 from sandbox.server import Request, Response, Router
 from sandbox.templating import template_environment
 
@@ -177,21 +176,12 @@ def posted_text(listing: SandboxListing, seller: Seller) -> str:
     return template.format(n=n, unit=one if n == 1 else many)
 
 
-def _amount(price: Decimal) -> str:
-    return format(Decimal(str(price)), "f")
-
-
 def _item_path(listing_id: str) -> str:
     return f"/item/{quote(listing_id, safe='')}"
 
 
 def _seller_path(seller_id: str) -> str:
     return f"/vendedor/{quote(seller_id, safe='')}"
-
-
-def _image_paths(listing: SandboxListing) -> list[str]:
-    base = quote(listing.listing_id, safe="")
-    return [f"/img/{base}/{n}.svg" for n in range(1, listing.image_count + 1)]
 
 
 def product_json_ld(listing: SandboxListing, seller: Seller, base_url: str) -> dict[str, Any]:
@@ -202,10 +192,10 @@ def product_json_ld(listing: SandboxListing, seller: Seller, base_url: str) -> d
         "sku": listing.listing_id,
         "name": listing.title,
         "description": listing.description,
-        "image": [f"{base_url}{path}" for path in _image_paths(listing)],
+        "image": [f"{base_url}{path}" for path in image_paths(listing)],
         "offers": {
             "@type": "Offer",
-            "price": _amount(listing.price),
+            "price": amount_text(listing.price),
             "priceCurrency": listing.currency,
             "url": f"{base_url}{_item_path(listing.listing_id)}",
             "availability": "https://schema.org/InStock",
@@ -344,11 +334,11 @@ class MercadoSite:
             seller=seller,
             seller_href=_seller_path(seller.seller_id),
             price_text=self.price_text(listing),
-            amount=_amount(listing.price),
+            amount=amount_text(listing.price),
             posted=posted_text(listing, seller),
             labels={"location": words[0], "seller": words[1], "similar": words[2]},
-            images=_image_paths(listing),
-            image_urls=[f"{base}{path}" for path in _image_paths(listing)],
+            images=image_paths(listing),
+            image_urls=[f"{base}{path}" for path in image_paths(listing)],
             url=f"{base}{_item_path(listing.listing_id)}",
             json_ld=json_ld,
             similar=similar,

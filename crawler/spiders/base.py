@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
@@ -13,7 +14,7 @@ from typing import Any, ClassVar
 
 import scrapy
 from pydantic import ValidationError
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from crawler.extract import ExtractedFields
 from crawler.items import Capture, CrawledListing, Gone
@@ -149,6 +150,22 @@ class SourceSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"wildwatch/{key}", n)
 
     # -- listings
+
+    def listing_match(self, response: Response, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        """`pattern` (a source's ``listing_id``) matched in a listing page's URL; None,
+        counted, for a page that is not text, is gone (404/410) or has no id."""
+        if not isinstance(response, TextResponse):
+            self.count("dropped/not_text")
+            return None
+        if response.status in (404, 410):
+            # Linked from a result page but gone: nothing to read.
+            self.count("dropped/gone")
+            return None
+        match = pattern.search(response.url)
+        if match is None:
+            self.count("dropped/no_listing_id")
+            logger.warning("no listing id in %s (pattern %s)", response.url, pattern.pattern)
+        return match
 
     def from_fields(
         self, response: Response, platform_id: str | None, fields: ExtractedFields, **more: Any

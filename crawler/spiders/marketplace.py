@@ -78,18 +78,10 @@ class MarketplaceSpider(SourceSpider):
         return {}
 
     def parse_listing(self, response: Response) -> Iterator[CrawledListing | Gone]:
-        if not isinstance(response, TextResponse):
-            self.count("dropped/not_text")
-            return
-        if response.status in (404, 410):
-            # Linked from a result page but gone: nothing to read.
-            self.count("dropped/gone")
-            return
-        match = self._listing_id.search(response.url)
+        match = self.listing_match(response, self._listing_id)
         if match is None:
-            self.count("dropped/no_listing_id")
-            logger.warning("no listing id in %s (pattern %s)", response.url, self.source.listing_id)
             return
+        assert isinstance(response, TextResponse)
         platform_id = match.group("id") or None  # empty: the URL is the id
         fetched_at = response.meta.get("wildwatch_fetched_at")
         # The extractor gets the full tag: "es-MX" says which "$" a price means.

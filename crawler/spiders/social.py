@@ -128,17 +128,10 @@ class SocialFeedSpider(SourceSpider):
         """The post on a rendered page: the body is the DOM after the post's steps, the
         screenshot and visible text were taken then too."""
         self.count("posts")
-        if not isinstance(response, TextResponse):
-            self.count("dropped/not_text")
-            return
-        if response.status in (404, 410):
-            self.count("dropped/gone")
-            return
-        match = self._listing_id.search(response.url)
+        match = self.listing_match(response, self._listing_id)
         if match is None:
-            self.count("dropped/no_listing_id")
-            logger.warning("no post id in %s (pattern %s)", response.url, self.source.listing_id)
             return
+        assert isinstance(response, TextResponse)
         fields = extract_fields(response.text, response.url, self.source.fields)
         if fields.removed:
             yield Gone(
