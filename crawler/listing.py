@@ -178,6 +178,11 @@ class Listing(BaseModel):
     image_urls: Annotated[
         list[Url], BeforeValidator(lambda v: v[:MAX_IMAGES] if isinstance(v, list) else v)
     ] = Field(default_factory=list)
+    #: Perceptual hashes of the photos (16 hex digits each), for finding reposts.
+    image_hashes: Annotated[
+        list[Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]],
+        BeforeValidator(lambda v: v[:MAX_IMAGES] if isinstance(v, list) else v),
+    ] = Field(default_factory=list)
     language: str | None = Field(default=None, max_length=16)
     #: Hashtags the post carries (social sources), without the '#'.
     hashtags: Annotated[

@@ -5,16 +5,36 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "AlertRow",
+    "AuditRow",
     "Base",
     "ClassificationRow",
+    "ListingContactRow",
+    "ListingFingerprintRow",
     "ListingHistoryRow",
     "ListingRow",
+    "OutboxRow",
     "ReviewRow",
+    "SavedSearchRow",
+    "SellerAccountRow",
     "TakedownRow",
+    "UserRow",
 ]
 
 
@@ -48,6 +68,12 @@ class ListingRow(Base):
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     crawl: Mapped[dict[str, Any] | None]
     evidence: Mapped[list[Any]] = mapped_column(default=list)
+    #: Perceptual hashes (hex) of the listing's photos, computed at capture time.
+    image_hashes: Mapped[list[Any] | None] = mapped_column(default=list)
+    #: Near-duplicate group this listing belongs to (see indexer.clusters).
+    repost_cluster: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: Group of seller accounts tied by shared contacts or reposts.
+    seller_cluster: Mapped[str | None] = mapped_column(String(64), index=True)
 
     classification: Mapped[ClassificationRow | None] = relationship(
         back_populates="listing", cascade="all, delete-orphan", lazy="joined"
@@ -123,3 +149,134 @@ class TakedownRow(Base):
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     status: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """Someone who uses the review app or the API."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(300))
+    #: reviewer, investigator, platform or admin.
+    role: Mapped[str] = mapped_column(String(20))
+    #: A platform trust team sees its own platform only.
+    platform: Mapped[str | None] = mapped_column(String(100))
+    #: SHA-256 of the API token; the token itself is never stored.
+    token_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SavedSearchRow(Base):
+    """An investigator's search, run against every new or changed listing."""
+
+    __tablename__ = "saved_searches"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_saved_searches_owner_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: The search as `indexer.search.SearchQuery` JSON (text and filters).
+    query: Mapped[dict[str, Any]]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AlertRow(Base):
+    """A listing that matched a saved search; one per (search, listing)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("saved_search_id", "listing_id", name="uq_alerts_search_listing"),
+        Index("ix_alerts_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    saved_search_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_searches.id", ondelete="CASCADE")
+    )
+    listing_id: Mapped[str] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: new, sent, acknowledged
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """Append-only record of who did what: verdicts, searches saved, exports, reindexes."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    target_type: Mapped[str | None] = mapped_column(String(50))
+    target_id: Mapped[str | None] = mapped_column(String(400))
+    details: Mapped[dict[str, Any] | None]
+
+
+class OutboxRow(Base):
+    """A change the search index has not taken yet; replayed in id order, then deleted."""
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    listing_id: Mapped[str] = mapped_column(String(400), index=True)
+    #: upsert or delete
+    op: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ListingFingerprintRow(Base):
+    """What repost clustering compares: a MinHash of the normalised text, photo hashes."""
+
+    __tablename__ = "listing_fingerprints"
+
+    listing_id: Mapped[str] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: MinHash signature of the normalised text's shingles.
+    minhash: Mapped[list[Any]] = mapped_column(default=list)
+    #: SimHash of the same text, for a quick look-up.
+    simhash: Mapped[int | None] = mapped_column(BigInteger)
+    image_hashes: Mapped[list[Any]] = mapped_column(default=list)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ListingContactRow(Base):
+    """A contact a listing gives (phone, WeChat, WhatsApp, Telegram, email, payment)."""
+
+    __tablename__ = "listing_contacts"
+    __table_args__ = (
+        UniqueConstraint("listing_id", "kind", "value", name="uq_listing_contacts"),
+        Index("ix_listing_contacts_value", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    listing_id: Mapped[str] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    #: Normalised, so the same id written two ways compares equal.
+    value: Mapped[str] = mapped_column(String(300))
+
+
+class SellerAccountRow(Base):
+    """A seller account on one platform and the seller cluster it belongs to."""
+
+    __tablename__ = "seller_accounts"
+
+    #: ``platform:seller id`` (or ``platform:name:seller name`` when there is no id).
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(100))
+    seller_id: Mapped[str | None] = mapped_column(String(300))
+    seller_name: Mapped[str | None] = mapped_column(String(300))
+    cluster: Mapped[str | None] = mapped_column(String(64), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import json
 import logging
 import sys
@@ -20,28 +19,11 @@ import click
 
 from crawler.errors import CrawlerError
 from wildwatch import __version__
-from wildwatch.config import DATA_DIR_ENV, AppConfig
+from wildwatch.cli_options import data_dir_option
+from wildwatch.config import AppConfig
 from wildwatch.errors import InputError, WildwatchError
 
 logger = logging.getLogger("wildwatch")
-
-
-def data_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Adds ``--data-dir`` and hands the command a resolved `AppConfig` as ``config``."""
-
-    @click.option(
-        "--data-dir",
-        type=click.Path(path_type=Path),
-        envvar=DATA_DIR_ENV,
-        show_envvar=True,
-        help="Where the store, evidence and state live "
-        "[default: $XDG_DATA_HOME/wildwatch or ~/.local/share/wildwatch].",
-    )
-    @functools.wraps(func)
-    def wrapper(*args: Any, data_dir: Path | None, **kwargs: Any) -> Any:
-        return func(*args, config=AppConfig.at(data_dir), **kwargs)
-
-    return wrapper
 
 
 class WildwatchGroup(click.Group):
