@@ -74,6 +74,12 @@ def default_settings() -> dict[str, Any]:
             f"{_MIDDLEWARES}.HostGateMiddleware": 950,
         },
         "EXTENSIONS": {"crawler.health.CrawlHealthExtension": 500},
+        # Listing photos hashed for repost detection (crawler/photos.py). In the base
+        # list, so it runs whatever pipelines a caller sets, and before them (the app's
+        # classify-and-store pipeline is at 300).
+        "ITEM_PIPELINES_BASE": {"crawler.photos.PhotoHashPipeline": 200},
+        "WILDWATCH_PHOTOS_MAX": 2,
+        "WILDWATCH_PHOTOS_MAX_BYTES": 5 * 1024 * 1024,
         "WILDWATCH_CRAWLER_VERSION": CRAWLER_VERSION,
         "WILDWATCH_ALLOW_PRIVATE": False,
     }
@@ -99,6 +105,7 @@ def settings_for_source(source: SourceBase) -> dict[str, Any]:
     settings["WILDWATCH_ALLOW_PRIVATE"] = source.allow_private
     settings["WILDWATCH_REVISIT_LISTINGS"] = source.revisit.listings.total_seconds()
     settings["DOWNLOAD_MAXSIZE"] = source.max_bytes
+    settings["WILDWATCH_PHOTOS_MAX"] = source.photos.max
     settings["DOWNLOAD_WARNSIZE"] = min(source.max_bytes, settings["DOWNLOAD_WARNSIZE"])
     settings["COOKIES_ENABLED"] = source.session is not None
     if source.browser:

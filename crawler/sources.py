@@ -36,6 +36,7 @@ __all__ = [
     "HtmlMarketplaceSource",
     "ListingFieldRules",
     "MastodonSource",
+    "Photos",
     "Politeness",
     "Session",
     "ShopifySource",
@@ -214,6 +215,28 @@ class Action(_Strict):
         return self
 
 
+class Photos(_Strict):
+    """How many of each listing's photos are fetched for their perceptual hashes (which
+    find reposts); 0 fetches none. ``photos: 3`` is short for ``photos: {max: 3}``.
+    Photos go through the crawl's own downloader, so robots.txt, politeness, the daily
+    budget and the address guard apply to them."""
+
+    max: int = Field(default=2, ge=0, le=10)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: object) -> object:
+        return {"max": value} if isinstance(value, int) else value
+
+    @field_validator("max", mode="before")
+    @classmethod
+    def _whole_number(cls, value: object) -> object:
+        # Without this, YAML's true, 2.0 or "2" would be taken for a number.
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+            raise ValueError(f"must be a whole number from 0 to 10, got {value!r}")
+        return value
+
+
 class SourceBase(_Strict):
     """Everything a source of any kind declares."""
 
@@ -236,6 +259,7 @@ class SourceBase(_Strict):
     allow_private: bool = False
     max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     revisit: Revisit = Revisit()
+    photos: Photos = Photos()
 
     _interval = field_validator("schedule", mode="before")(lambda cls, v: _interval(v))
 

@@ -250,6 +250,11 @@ class ListingFingerprintRow(Base):
     simhash: Mapped[int | None] = mapped_column(BigInteger)
     image_hashes: Mapped[list[Any]] = mapped_column(default=list)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: SHA-256 of what the fingerprint was computed from (text, photo hashes, scheme
+    #: version): when it no longer matches, the fingerprint is recomputed.
+    input_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: Distinct shingles of the text: a short text cannot show a repost on its own.
+    shingle_count: Mapped[int | None] = mapped_column(Integer)
 
 
 class ListingContactRow(Base):

@@ -14,8 +14,10 @@ from typing import Literal, get_args
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from indexer.audit import AuditLog
 from indexer.errors import StoreError
 from indexer.models import ListingRow, ReviewRow
+from indexer.search import sync
 
 __all__ = ["VERDICTS", "Review", "ReviewStore", "UnknownListingError", "Verdict"]
 
@@ -55,7 +57,7 @@ class Review:
 
 
 class ReviewStore:
-    """Verdicts inside one session; the caller commits."""
+    """Verdicts inside one session; the caller commits. Each verdict is also audited."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -87,6 +89,20 @@ class ReviewStore:
         )
         self.session.add(row)
         self.session.flush()
+        AuditLog(self.session).record(
+            f"review.{verdict}",
+            actor=row.reviewer,
+            target_type="listing",
+            target_id=listing_id,
+            details={
+                "review_id": row.id,
+                "note": note,
+                "risk_at_review": row.risk_at_review,
+                "model_at_review": row.model_at_review,
+            },
+        )
+        # The listing's review status is a search filter.
+        sync.listing_changed(self.session, [listing_id])
         return Review.from_row(row)
 
     def for_listing(self, listing_id: str) -> list[Review]:

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.listing import Classification, CrawlInfo, Evidence, Listing, Seller
-from indexer import fts
 from indexer.models import ClassificationRow, ListingHistoryRow, ListingRow, TakedownRow
+from indexer.search import sync
 
-__all__ = ["HistoryEntry", "ListingStore", "SaveOutcome", "SearchHit", "StoreCounts"]
+__all__ = ["HistoryEntry", "ListingStore", "SaveOutcome", "StoreCounts"]
 
 _TRACKED = ("title", "description", "price", "currency")
 
@@ -41,12 +41,6 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
-class SearchHit:
-    listing: Listing
-    rank: float
-
-
-@dataclass(frozen=True)
 class StoreCounts:
     listings: int
     flagged: int
@@ -65,7 +59,6 @@ class ListingStore:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._fts = session.get_bind().dialect.name == "sqlite"
 
     def save(self, listing: Listing, *, seen_at: datetime | None = None) -> SaveOutcome:
         """Insert or update a listing (and its classification); first_seen never moves."""
@@ -91,6 +84,7 @@ class ListingStore:
         row.posted_at = listing.posted_at
         row.language = listing.language
         row.image_urls = list(listing.image_urls)
+        row.image_hashes = list(listing.image_hashes)
         row.hashtags = list(listing.hashtags)
         row.comments = list(listing.comments)
         row.last_seen = listing.last_seen or seen_at
@@ -112,8 +106,8 @@ class ListingStore:
                     **before,
                 )
             )
-        if self._fts and (created or changed):
-            fts.replace(self.session, row.id, row.title, row.description, row.seller_name)
+        # Everything else the document holds (risk, seller, price, dates) may move too.
+        sync.listing_changed(self.session, [row.id])
         return SaveOutcome(listing.id, created=created, changed=changed)
 
     def _save_classification(self, row: ListingRow, result: Classification) -> None:
@@ -176,6 +170,7 @@ class ListingStore:
             row.removed_at = at
             row.status = status
             row.reason = reason
+            sync.listing_changed(self.session, [listing_id])
         return True
 
     def due_for_recheck(
@@ -213,29 +208,6 @@ class ListingStore:
         if platform:
             stmt = stmt.where(ListingRow.platform == platform)
         return [self._to_listing(row) for row in self.session.scalars(stmt).unique()]
-
-    def search(self, query: str, *, limit: int = 50, flagged_only: bool = False) -> list[SearchHit]:
-        """Full-text search, best match first; `flagged_only` keeps the review queue's hits."""
-        ranked = fts.search_ids(self.session, query, limit=max(limit * 4, 200))
-        if not ranked:
-            return []
-        rows = {
-            row.id: row
-            for row in self.session.scalars(
-                select(ListingRow).where(ListingRow.id.in_([i for i, _ in ranked]))
-            ).unique()
-        }
-        hits = []
-        for listing_id, rank in ranked:
-            row = rows.get(listing_id)
-            if row is None:
-                continue
-            if flagged_only and not (row.classification and row.classification.flagged):
-                continue
-            hits.append(SearchHit(self._to_listing(row), rank))
-            if len(hits) == limit:
-                break
-        return hits
 
     def counts(self, *, platform: str | None = None) -> StoreCounts:
         listings = select(func.count()).select_from(ListingRow)
@@ -289,6 +261,7 @@ class ListingStore:
             posted_at=_aware(row.posted_at),
             language=row.language,
             image_urls=row.image_urls or [],
+            image_hashes=row.image_hashes or [],
             hashtags=row.hashtags or [],
             comments=row.comments or [],
             first_seen=_aware(row.first_seen),

@@ -1,7 +1,8 @@
 """Local stand-ins for real marketplaces, served over loopback HTTP for the demo and the tests.
 
 `SandboxServer` serves the Bazaar marketplace (platform ``sandbox-bazaar``) over a
-reproducible multilingual corpus (`build_corpus`) whose listings carry ground truth.
+reproducible multilingual corpus (`build_corpus`) whose listings carry ground truth;
+`Corpus.reposts` names the offers planted on Bazaar and Mercado by two accounts.
 """
 
 from sandbox.corpus import (
@@ -11,13 +12,16 @@ from sandbox.corpus import (
     EPOCH,
     NO_PRODUCT,
     PRODUCTS,
+    REPOST_MIN_SIZE,
     Category,
     Corpus,
+    RepostPair,
     SandboxListing,
     Seller,
     build_corpus,
     format_price,
     generate_corpus,
+    plant_reposts,
     search_key,
 )
 from sandbox.market import PLATFORM, SITE_NAME, MarketSite
@@ -60,11 +64,13 @@ __all__ = [
     "NO_PRODUCT",
     "PLATFORM",
     "PRODUCTS",
+    "REPOST_MIN_SIZE",
     "SITES",
     "SITE_NAME",
     "Category",
     "Corpus",
     "MarketSite",
+    "RepostPair",
     "Request",
     "RequestRecord",
     "Response",
@@ -77,6 +83,7 @@ __all__ = [
     "build_corpus",
     "format_price",
     "generate_corpus",
+    "plant_reposts",
     "run_sandbox",
     "search_key",
     "site_factory",

@@ -12,6 +12,11 @@ Every listing carries its ground truth: ``category`` is one of
 - ``lookalike``: a legal product that looks like one (resin figurines, "ivory" paint,
   Tiger Balm, mammoth ivory with papers, toys); ``product`` names the family it resembles;
 - ``ordinary``: everyday second-hand goods (``product`` is ``"none"``).
+
+Corpora of `REPOST_MIN_SIZE` listings or more also carry planted reposts
+(`plant_reposts`, from ``sandbox/data/reposts.json``): one offer posted on Bazaar by
+one account and on Mercado by another, reworded, with the same photos and one contact
+handle written two ways. `Corpus.reposts` names them (`RepostPair`).
 """
 
 from __future__ import annotations
@@ -37,9 +42,12 @@ __all__ = [
     "EPOCH",
     "NO_PRODUCT",
     "PRODUCTS",
+    "REPOSTS_FILE",
+    "REPOST_MIN_SIZE",
     "VOCABULARY_FILE",
     "Category",
     "Corpus",
+    "RepostPair",
     "SandboxListing",
     "Seller",
     "build_corpus",
@@ -47,6 +55,7 @@ __all__ = [
     "format_price",
     "generate_corpus",
     "load_vocabulary",
+    "plant_reposts",
     "search_key",
 ]
 
@@ -73,6 +82,10 @@ EPOCH = datetime(2026, 10, 1, tzinfo=UTC)
 """The corpus's "now": every listing is posted in the 120 days before it."""
 
 VOCABULARY_FILE = Path(__file__).resolve().parent / "data" / "market_vocabulary.json"
+REPOSTS_FILE = Path(__file__).resolve().parent / "data" / "reposts.json"
+#: Corpora this large get the planted reposts; smaller ones (tests of one mechanism)
+#: stay purely generated.
+REPOST_MIN_SIZE = 100
 
 _MAX_AGE_MINUTES = 120 * 24 * 60
 _JOINED_FIRST = date(2015, 1, 1)
@@ -119,11 +132,45 @@ class SandboxListing:
     posted_at: datetime  # UTC
     image_count: int
     has_jsonld: bool
+    #: What its photos are drawn from; empty: its own id. Reposts share one.
+    photo_key: str = ""
 
     @property
     def text(self) -> str:
         """Title and description as one text, the way classifiers read a listing."""
         return f"{self.title}\n{self.description}"
+
+    @property
+    def photo_seed(self) -> str:
+        """The key its photos are drawn from: `photo_key`, else the listing's id."""
+        return self.photo_key or self.listing_id
+
+
+@dataclass(frozen=True)
+class RepostPair:
+    """Ground truth: one offer posted on Bazaar by one account and on Mercado by another.
+
+    The two listings word the offer differently, show the same photos (each site
+    re-encodes them its own way) and give one contact handle written two ways. Both
+    sites serve the whole corpus, so each listing is also on the other site; the
+    Bazaar post is the one to read on Bazaar, the Mercado post the one on Mercado.
+    """
+
+    name: str
+    bazaar_listing_id: str
+    mercado_listing_id: str
+    bazaar_seller_id: str
+    mercado_seller_id: str
+    #: The contact both accounts give, as ``kind:handle`` ("wechat:tusk_trader88").
+    contact: str
+    #: How each post writes it ("WeChat: tusk_trader88", "微信 tusk_trader88").
+    bazaar_contact: str
+    mercado_contact: str
+
+    @property
+    def listing_ids(self) -> tuple[str, str]:
+        """The Bazaar post's id and the Mercado post's."""
+        return (self.bazaar_listing_id, self.mercado_listing_id)
 
 
 @dataclass(frozen=True)
@@ -133,6 +180,8 @@ class Corpus:
     listings: tuple[SandboxListing, ...]
     sellers: tuple[Seller, ...]
     seed: int | None = None
+    #: Planted reposts (ground truth for repost and seller clusters).
+    reposts: tuple[RepostPair, ...] = ()
     by_id: Mapping[str, SandboxListing] = field(init=False, repr=False, compare=False)
     sellers_by_id: Mapping[str, Seller] = field(init=False, repr=False, compare=False)
 
@@ -148,6 +197,11 @@ class Corpus:
         unknown = sorted({item.seller_id for item in listings} - sellers_by_id.keys())
         if unknown:
             raise ValueError(f"listings name unknown sellers: {', '.join(unknown[:5])}")
+        reposts = tuple(self.reposts)
+        for pair in reposts:
+            if not set(pair.listing_ids) <= by_id.keys():
+                raise ValueError(f"repost {pair.name!r} names listings not in the corpus")
+        object.__setattr__(self, "reposts", reposts)
         object.__setattr__(self, "listings", listings)
         object.__setattr__(self, "sellers", sellers)
         object.__setattr__(self, "by_id", MappingProxyType(by_id))
@@ -645,7 +699,8 @@ def build_corpus(
 
     Categories are split 25/15/25/35 (illegal/coded/lookalike/ordinary) and each
     category across the language variants by their weights, every variant getting
-    at least one listing of each category when `size` allows.
+    at least one listing of each category when `size` allows. From `REPOST_MIN_SIZE`
+    listings on, the reposts of ``reposts.json`` are planted (`plant_reposts`).
     """
     if size < 1:
         raise ValueError("size must be at least 1")
@@ -669,9 +724,143 @@ def build_corpus(
         draft = _pick_seller(rng, drafts, key, category)
         listings.append(_make_listing(rng, vocab, variants[key], category, f"m{number:06d}", draft))
     ordered = sorted(drafts, key=lambda d: d.seller.seller_id)
-    return Corpus(listings=tuple(listings), sellers=tuple(d.seller for d in ordered), seed=seed)
+    corpus = Corpus(listings=tuple(listings), sellers=tuple(d.seller for d in ordered), seed=seed)
+    return plant_reposts(corpus) if size >= REPOST_MIN_SIZE else corpus
 
 
 def generate_corpus(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> list[SandboxListing]:
     """The listings of `build_corpus(seed, size)`."""
     return list(build_corpus(seed, size).listings)
+
+
+# --------------------------------------------------------------------------- reposts
+
+
+@dataclass(frozen=True)
+class _Post:
+    """One side of a planted repost: what that account wrote."""
+
+    title: str
+    description: str
+    contact: str
+
+
+@dataclass(frozen=True)
+class _RepostSpec:
+    """One entry of ``reposts.json``."""
+
+    name: str
+    language: str
+    category: Category
+    product: str
+    price: Decimal
+    currency: str
+    photos: int
+    contact: str
+    bazaar: _Post
+    mercado: _Post
+
+
+def _post(name: str, side: str, raw: Mapping[str, Any]) -> _Post:
+    post = _Post(str(raw["title"]), str(raw["description"]), str(raw["contact"]))
+    for text in (post.title, post.description):
+        if text != _tidy(text):
+            raise ValueError(f"repost {name!r} ({side}): text must be one tidy NFC line")
+    if not _TITLE_MIN <= len(post.title) <= _TITLE_MAX:
+        raise ValueError(f"repost {name!r} ({side}): title must be 20 to 120 characters")
+    if post.contact not in post.description:
+        raise ValueError(f"repost {name!r} ({side}): the description must give the contact")
+    return post
+
+
+def _repost_specs(path: Path) -> list[_RepostSpec]:
+    """The reposts of a ``reposts.json`` file, checked."""
+    with path.open(encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    specs = []
+    for raw in data["pairs"]:
+        name = str(raw["name"])
+        spec = _RepostSpec(
+            name=name,
+            language=str(raw["language"]),
+            category=raw["category"],
+            product=str(raw["product"]),
+            price=Decimal(str(raw["price"])),
+            currency=str(raw["currency"]),
+            photos=int(raw["photos"]),
+            contact=str(raw["contact"]),
+            bazaar=_post(name, "bazaar", raw["bazaar"]),
+            mercado=_post(name, "mercado", raw["mercado"]),
+        )
+        if spec.category not in CATEGORIES or spec.product not in (*PRODUCTS, NO_PRODUCT):
+            raise ValueError(f"repost {name!r}: unknown category or product")
+        if not 1 <= spec.photos <= _MAX_IMAGES:
+            raise ValueError(f"repost {name!r}: photos must be 1 to {_MAX_IMAGES}")
+        specs.append(spec)
+    return specs
+
+
+def plant_reposts(corpus: Corpus, path: Path = REPOSTS_FILE) -> Corpus:
+    """`corpus` with the reposts of `path` planted, each named in `Corpus.reposts`.
+
+    A repost takes two sellers of its language (the first two by id that offer
+    something of its category and are not in another repost) and rewrites one such
+    listing of each: the Bazaar post from the first, the Mercado post from the second.
+    Both get the same photos, and each seller adds the contact as its post writes it.
+    Counts of listings, sellers and (language, category) pairs do not change. A
+    repost with too few such sellers, or already planted, is left out.
+    """
+    listings = list(corpus.listings)
+    sellers = dict(corpus.sellers_by_id)
+    planted = list(corpus.reposts)
+    done = {pair.name for pair in planted}
+    taken = {s for pair in planted for s in (pair.bazaar_seller_id, pair.mercado_seller_id)}
+    for spec in _repost_specs(path):
+        if spec.name in done:
+            continue
+        slots: dict[str, int] = {}  # seller id -> index of the listing to rewrite
+        for index, item in enumerate(listings):
+            if (
+                item.language == spec.language
+                and item.category == spec.category
+                and item.seller_id not in taken
+            ):
+                slots.setdefault(item.seller_id, index)
+        chosen = sorted(slots)[:2]
+        if len(chosen) < 2:
+            continue
+        for seller_id, post in zip(chosen, (spec.bazaar, spec.mercado), strict=True):
+            seller = sellers[seller_id]
+            index = slots[seller_id]
+            listings[index] = replace(
+                listings[index],
+                title=post.title,
+                description=post.description,
+                price=spec.price,
+                currency=spec.currency,
+                product=spec.product,
+                location=seller.city,
+                image_count=spec.photos,
+                photo_key=f"repost-{spec.name}",
+            )
+            if post.contact not in seller.contacts:
+                sellers[seller_id] = replace(seller, contacts=(*seller.contacts, post.contact))
+        taken.update(chosen)
+        planted.append(
+            RepostPair(
+                name=spec.name,
+                bazaar_listing_id=listings[slots[chosen[0]]].listing_id,
+                mercado_listing_id=listings[slots[chosen[1]]].listing_id,
+                bazaar_seller_id=chosen[0],
+                mercado_seller_id=chosen[1],
+                contact=spec.contact,
+                bazaar_contact=spec.bazaar.contact,
+                mercado_contact=spec.mercado.contact,
+            )
+        )
+    return Corpus(
+        listings=tuple(listings),
+        sellers=tuple(sellers.values()),
+        seed=corpus.seed,
+        reposts=tuple(planted),
+    )

@@ -11,14 +11,15 @@ Routes (GET and HEAD):
 - ``/listing/<id>``: the listing page (CSS hooks below), with schema.org Product
   JSON-LD on the listings whose ``has_jsonld`` is set;
 - ``/seller/<id>``: seller name, country, join date, contacts and listings;
-- ``/img/<id>/<n>.svg``: a small deterministic placeholder photo;
+- ``/img/<id>/<n>.jpg``: a listing photo, a deterministic JPEG (`sandbox.photos`),
+  320x240 at quality 85;
 - ``/robots.txt``: disallows ``/private/`` and sorted searches;
 - ``/private/...``: a crawler trap (200, endless links), linked from every footer.
 
 Listing page hooks: ``h1.listing-title``, ``.listing-description``, ``.listing-price``
 (``data-amount``, ``data-currency``, local price text), ``.listing-location``,
 ``time.listing-posted[datetime]``, ``a.seller-link[href=/seller/<id>]``,
-``img.listing-photo[src=/img/<id>/<n>.svg]`` and ``<html lang>``. All listing text is
+``img.listing-photo[src=/img/<id>/<n>.jpg]`` and ``<html lang>``. All listing text is
 escaped by the templates (autoescape); JSON-LD is escaped for a script element.
 """
 
@@ -39,6 +40,7 @@ from jinja2 import FileSystemLoader
 from markupsafe import Markup
 
 from sandbox.corpus import Corpus, SandboxListing, Seller, format_price, search_key
+from sandbox.photos import BAZAAR_FORMAT, JPEG_TYPE, PhotoCache, photo_key
 from sandbox.server import Request, Response, Router
 from sandbox.templating import template_environment
 
@@ -48,7 +50,9 @@ __all__ = [
     "ROBOTS_TXT",
     "SITE_NAME",
     "MarketSite",
+    "image_paths",
     "json_ld_script",
+    "listing_photo",
     "placeholder_svg",
     "product_json_ld",
 ]
@@ -82,9 +86,9 @@ def _seller_path(seller_id: str) -> str:
 
 
 def image_paths(listing: SandboxListing) -> list[str]:
-    """The paths of a listing's placeholder photos, in order."""
+    """The paths of a listing's photos, in order."""
     base = quote(listing.listing_id, safe="")
-    return [f"/img/{base}/{n}.svg" for n in range(1, listing.image_count + 1)]
+    return [f"/img/{base}/{n}.jpg" for n in range(1, listing.image_count + 1)]
 
 
 def json_ld_script(data: Any) -> str:
@@ -117,13 +121,13 @@ def product_json_ld(listing: SandboxListing, seller: Seller, base_url: str) -> d
     }
 
 
-def listing_image(corpus: Corpus, listing_id: str, n: str) -> Response | None:
-    """Photo `n` of a listing (a placeholder SVG); None when there is no such photo."""
+def listing_photo(corpus: Corpus, listing_id: str, n: str, photos: PhotoCache) -> Response | None:
+    """Photo `n` of a listing as the site stores it (`photos`); None when there is none."""
     listing = corpus.by_id.get(listing_id)
     if listing is None or str(int(n)) != n or not 1 <= int(n) <= listing.image_count:
         return None
-    body = placeholder_svg(listing.listing_id, int(n)).encode("utf-8")
-    return Response(200, body, "image/svg+xml", (("Cache-Control", "max-age=86400"),))
+    body = photos.jpeg(photo_key(listing.photo_seed, int(n)))
+    return Response(200, body, JPEG_TYPE, (("Cache-Control", "max-age=86400"),))
 
 
 def trap_depth(request: Request) -> int:
@@ -158,8 +162,11 @@ class MarketSite:
     name = SITE_NAME
     platform = PLATFORM
 
-    def __init__(self, corpus: Corpus, *, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self, corpus: Corpus, *, page_size: int = PAGE_SIZE, photos: PhotoCache | None = None
+    ) -> None:
         self.page_size = page_size
+        self.photos = photos if photos is not None else PhotoCache(BAZAAR_FORMAT)
         self.replace_corpus(corpus)
         self._env = template_environment(FileSystemLoader(TEMPLATES_DIR), site_name=self.name)
         self.router = Router()
@@ -167,7 +174,7 @@ class MarketSite:
         self.router.add(r"/search", self.search)
         self.router.add(r"/listing/(?P<listing_id>[^/]+)", self.listing)
         self.router.add(r"/seller/(?P<seller_id>[^/]+)", self.seller)
-        self.router.add(r"/img/(?P<listing_id>[^/]+)/(?P<n>[0-9]+)\.svg", self.image)
+        self.router.add(r"/img/(?P<listing_id>[^/]+)/(?P<n>[0-9]+)\.jpg", self.image)
         self.router.add(r"/robots\.txt", self.robots)
         self.router.add(r"/private/(?P<rest>.*)", self.private)
 
@@ -297,8 +304,9 @@ class MarketSite:
         return Response.html(page)
 
     def image(self, request: Request, listing_id: str, n: str) -> Response:
-        """A placeholder photo; only numbers 1..image_count exist."""
-        return listing_image(self.corpus, listing_id, n) or self._error(404, "No such image.")
+        """A listing photo; only numbers 1..image_count exist."""
+        found = listing_photo(self.corpus, listing_id, n, self.photos)
+        return found or self._error(404, "No such image.")
 
     def robots(self, request: Request) -> Response:
         """robots.txt: polite crawlers keep out of /private/ and sorted searches."""

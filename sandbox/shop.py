@@ -21,9 +21,13 @@ the corpus's `EPOCH` shows as "3 days ago" now, so a crawler reads a date that i
 Routes (GET and HEAD): ``/`` (front page), ``/buscar?page=N[&q=TEXT]`` (20 results a
 page, newest first, ``a.item-link`` to each listing, ``a.next[rel=next]`` and
 ``a.prev``; 404 out of range, 400 for a page that is not a number), ``/item/<id>``,
-``/vendedor/<id>`` (a seller and their listings), ``/img/<id>/<n>.svg`` (placeholder
+``/vendedor/<id>`` (a seller and their listings), ``/img/<id>/<n>.jpg`` (listing
 photos), ``/robots.txt`` (everything allowed but ``/private/``) and ``/private/...``
 (a crawler trap linked from every footer).
+
+Photos are Bazaar's pictures stored the way this site recompresses uploads: 300x225
+at JPEG quality 55 (Bazaar: 320x240 at 85), so a listing on both sites has two
+different files of one picture (`sandbox.photos`).
 """
 
 from __future__ import annotations
@@ -41,7 +45,8 @@ from jinja2 import FileSystemLoader
 from markupsafe import Markup
 
 from sandbox.corpus import EPOCH, Corpus, SandboxListing, Seller, format_price, search_key
-from sandbox.market import amount_text, image_paths, json_ld_script, listing_image, trap_depth
+from sandbox.market import amount_text, image_paths, json_ld_script, listing_photo, trap_depth
+from sandbox.photos import MERCADO_FORMAT, PhotoCache
 from sandbox.server import Request, Response, Router
 from sandbox.templating import template_environment
 
@@ -221,8 +226,10 @@ class MercadoSite:
         *,
         page_size: int = PAGE_SIZE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        photos: PhotoCache | None = None,
     ) -> None:
         self.corpus = corpus
+        self.photos = photos if photos is not None else PhotoCache(MERCADO_FORMAT)
         self.page_size = page_size
         self.clock = clock
         self._newest = tuple(
@@ -236,7 +243,7 @@ class MercadoSite:
         self.router.add(r"/buscar", self.search)
         self.router.add(r"/item/(?P<listing_id>[^/]+)", self.item)
         self.router.add(r"/vendedor/(?P<seller_id>[^/]+)", self.seller)
-        self.router.add(r"/img/(?P<listing_id>[^/]+)/(?P<n>[0-9]+)\.svg", self.image)
+        self.router.add(r"/img/(?P<listing_id>[^/]+)/(?P<n>[0-9]+)\.jpg", self.image)
         self.router.add(r"/robots\.txt", self.robots)
         self.router.add(r"/private/(?P<rest>.*)", self.private)
 
@@ -354,7 +361,7 @@ class MercadoSite:
         return Response.html(page)
 
     def image(self, request: Request, listing_id: str, n: str) -> Response:
-        found = listing_image(self.corpus, listing_id, n)
+        found = listing_photo(self.corpus, listing_id, n, self.photos)
         return found or self._error(404, "No existe esta imagen.")
 
     def robots(self, request: Request) -> Response:

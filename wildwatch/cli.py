@@ -20,6 +20,9 @@ import click
 from crawler.errors import CrawlerError
 from wildwatch import __version__
 from wildwatch.cli_options import data_dir_option
+from wildwatch.commands import alerts as alert_commands
+from wildwatch.commands import database as database_commands
+from wildwatch.commands import search as search_commands
 from wildwatch.config import AppConfig
 from wildwatch.errors import InputError, WildwatchError
 
@@ -383,31 +386,6 @@ def classify(config: AppConfig, input_file: TextIO, output_file: TextIO) -> None
         raise click.ClickException(f"{run.skipped} of {run.lines} input lines skipped")
 
 
-@main.command()
-@click.argument("query")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--flagged", is_flag=True, help="Only flagged listings.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@data_dir_option
-def search(config: AppConfig, query: str, limit: int, flagged: bool, as_json: bool) -> None:
-    """Full-text search of the store, in any language."""
-    from indexer import Database, ListingStore
-
-    database = Database(config.database_url)
-    database.create_schema()
-    with database.session() as session:
-        hits = ListingStore(session).search(query, limit=limit, flagged_only=flagged)
-    for hit in hits:
-        listing, c = hit.listing, hit.listing.classification
-        if as_json:
-            click.echo(listing.model_dump_json(include={"id", "url", "title", "classification"}))
-        else:
-            risk = f"{c.risk:.2f} {c.tier:<6}" if c else "  -         "
-            click.echo(f"{risk}  {listing.id:<28}  {listing.title[:80]}")
-    if not as_json:
-        click.echo(f"{len(hits)} result(s)", err=True)
-
-
 def _progress(label: str) -> Callable[[int, int], None]:
     """A one-line progress counter on stderr, only when stderr is a terminal."""
 
@@ -609,3 +587,11 @@ def model_rollback(config: AppConfig) -> None:
     except ClassifierError as exc:
         raise InputError(str(exc)) from exc
     click.echo(f"active head: {previous or 'shipped'}")
+
+
+main.add_command(search_commands.search)
+main.add_command(search_commands.reindex_command)
+main.add_command(search_commands.outbox)
+main.add_command(alert_commands.saved_search)
+main.add_command(alert_commands.alerts)
+main.add_command(database_commands.db)

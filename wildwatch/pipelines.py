@@ -15,12 +15,19 @@ from typing import Any, Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from sqlalchemy.orm import Session
 
 from classifiers.wildlife import SHIPPED_HEAD, WildlifeClassifier
 from crawler.evidence import EvidenceStore
 from crawler.items import CrawledListing, Gone
 from crawler.listing import Listing
 from indexer import Database, ListingStore
+from indexer.errors import SearchIndexUnavailable
+from indexer.saved_searches import Alert
+from indexer.search import SearchBackend
+from indexer.search.alerts import match_saved_searches
+from indexer.search.sqlite import SqliteBackend
+from wildwatch.search_index import IndexSettings
 
 __all__ = ["ClassifyAndStorePipeline"]
 
@@ -36,7 +43,7 @@ class ClassifyAndStorePipeline:
     screenshot of flagged pages that the crawl fetched without a browser; on by
     default). Stats: ``wildwatch/stored``, ``wildwatch/new``, ``wildwatch/changed``,
     ``wildwatch/flagged``, ``wildwatch/tier/<tier>``, ``wildwatch/evidence``,
-    ``wildwatch/removed``.
+    ``wildwatch/removed``, ``wildwatch/alerts`` (saved searches matched).
     """
 
     def __init__(
@@ -47,13 +54,16 @@ class ClassifyAndStorePipeline:
         evidence: EvidenceStore | None = None,
         *,
         screenshots: bool = True,
+        index: IndexSettings | None = None,
     ) -> None:
         self.database_url = database_url
+        self.index = index or IndexSettings()
         self.stats = stats
         self.classifier = classifier
         self.evidence = evidence
         self.screenshots = screenshots
         self.database: Database | None = None
+        self._alert_backend: SearchBackend | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -69,11 +79,13 @@ class ClassifyAndStorePipeline:
             _classifier(head),
             EvidenceStore(Path(evidence_dir)) if evidence_dir else None,
             screenshots=settings.getbool("WILDWATCH_SCREENSHOTS", True),
+            index=IndexSettings.from_env(),
         )
 
     def open_spider(self) -> None:
-        self.database = Database(self.database_url)
+        self.database = Database(self.database_url, search_outbox=self.index.external)
         self.database.create_schema()
+        self._alert_backend = self.index.elastic() if self.index.external else None
 
     async def close_spider(self) -> None:
         if self.evidence is not None:
@@ -116,6 +128,9 @@ class ClassifyAndStorePipeline:
             outcome = store.save(listing)
             if item.rechecked:
                 store.mark_checked(listing.id, at=datetime.now(UTC))
+            if outcome.created or outcome.changed:
+                alerts = self._match_saved_searches(session, listing.id)
+                self.stats.inc_value("wildwatch/alerts", len(alerts))
         self.stats.inc_value("wildwatch/stored")
         self.stats.inc_value(f"wildwatch/tier/{result.tier}")
         if outcome.created:
@@ -124,6 +139,19 @@ class ClassifyAndStorePipeline:
             self.stats.inc_value("wildwatch/changed")
         if result.flagged:
             self.stats.inc_value("wildwatch/flagged")
+
+    def _match_saved_searches(self, session: Session, listing_id: str) -> list[Alert]:
+        backend = self._alert_backend
+        if backend is None:
+            if session.get_bind().dialect.name != "sqlite":
+                return []  # a server store searches through Elasticsearch only
+            backend = SqliteBackend(session)
+        try:
+            return match_saved_searches(session, backend, [listing_id])
+        except SearchIndexUnavailable as exc:
+            # The listing is stored and queued; its alerts come when the index is back.
+            logger.warning("saved searches not run for %s: %s", listing_id, exc)
+            return []
 
     def _record_gone(self, gone: Gone) -> None:
         assert self.database is not None

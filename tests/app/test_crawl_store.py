@@ -17,6 +17,9 @@ from fastapi.testclient import TestClient
 from warcio.archiveiterator import ArchiveIterator
 
 from indexer import Database, ListingStore
+from indexer.search import SearchQuery
+from indexer.search.service import search
+from indexer.search.sqlite import SqliteBackend
 from sandbox import Corpus, MarketSite, SandboxServer, build_corpus
 from tests.conftest import SANDBOX_SEED, run_cli
 from wildwatch.config import AppConfig
@@ -166,11 +169,14 @@ def test_crawl_url_reads_one_page_into_the_store(server: SandboxServer, tmp_path
     result = run_cli("crawl", "--url", url, "--allow-private", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1])["stored"] == 1
-    for store in _store(tmp_path):
-        [hit] = store.search(target.title.split()[0], limit=5)
-        assert hit.listing.url == url
-        assert hit.listing.title == target.title
-        assert hit.listing.price == float(target.price)
+    database = Database.for_data_dir(tmp_path)
+    with database.session() as session:
+        query = SearchQuery(text=target.title.split()[0], limit=5)
+        [hit] = search(session, SqliteBackend(session), query).hits
+    database.dispose()
+    assert hit.listing.url == url
+    assert hit.listing.title == target.title
+    assert hit.listing.price == float(target.price)
 
 
 def test_extract_prints_the_listing_fields(server: SandboxServer, tmp_path: Path) -> None:

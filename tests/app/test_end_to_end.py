@@ -12,6 +12,9 @@ from pathlib import Path
 
 from crawler.listing import Classification
 from indexer import ListingStore
+from indexer.search import SearchQuery
+from indexer.search.service import search
+from indexer.search.sqlite import SqliteBackend
 from tests.conftest import WILDWATCH, CrawledStore, run_cli
 
 PLATFORM = "sandbox-bazaar"
@@ -94,8 +97,9 @@ def test_chinese_query_finds_the_chinese_ivory_listings(crawled_store: CrawledSt
     }
     assert len(expected) >= 3
     with crawled_store.database.session() as session:
-        hits = ListingStore(session).search("象牙", limit=500)
-    assert {h.listing.id for h in hits} == expected
+        result = search(session, SqliteBackend(session), SearchQuery(text="象牙", limit=500))
+    assert {h.listing.id for h in result.hits} == expected
+    assert result.total == len(expected)
 
 
 def test_demo_once_summary_matches_the_store(tmp_path: Path) -> None:

@@ -10,6 +10,9 @@ import pytest
 from crawler.listing import Classification, Listing, Reason, Seller, SpeciesMatch
 from indexer import Database, ListingStore
 from indexer.fts import index_terms, match_expression
+from indexer.search import SearchQuery
+from indexer.search.service import search as run_search
+from indexer.search.sqlite import SqliteBackend
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -52,9 +55,11 @@ def save(db: Database, *items: Listing, seen_at: datetime = T0) -> None:
             store.save(item, seen_at=seen_at)
 
 
-def search(db: Database, query: str, **kwargs: object) -> list[str]:
+def search(db: Database, text: str) -> list[str]:
+    """Ids the embedded index finds for `text`, best first."""
     with db.session() as session:
-        return [h.listing.id for h in ListingStore(session).search(query, **kwargs)]  # type: ignore[arg-type]
+        result = run_search(session, SqliteBackend(session), SearchQuery(text=text, limit=100))
+    return [h.listing.id for h in result.hits]
 
 
 def test_round_trip_keeps_every_field(database: Database) -> None:

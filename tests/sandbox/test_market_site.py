@@ -209,7 +209,7 @@ def test_listing_pages_show_the_corpus_fields(server: SandboxServer) -> None:
         assert page.css("a.seller-link::attr(href)").get() == f"/seller/{item.seller_id}"
         assert page.css("a.seller-link::text").get() == seller.name
         assert page.css("img.listing-photo::attr(src)").getall() == [
-            f"/img/{item.listing_id}/{n}.svg" for n in range(1, item.image_count + 1)
+            f"/img/{item.listing_id}/{n}.jpg" for n in range(1, item.image_count + 1)
         ]
         blocks = page.css('script[type="application/ld+json"]::text').getall()
         assert len(blocks) == int(item.has_jsonld)
@@ -256,17 +256,17 @@ def test_hostile_text_is_escaped_everywhere(tiny: SandboxServer) -> None:
     assert product["offers"]["price"] == "12.50"
 
 
-def test_images_are_small_deterministic_svgs(server: SandboxServer) -> None:
+def test_images_are_small_deterministic_jpegs(server: SandboxServer) -> None:
     item = next(x for x in server.corpus.listings if x.image_count >= 2)
-    first = fetch(f"{server.url}/img/{item.listing_id}/1.svg")
+    first = fetch(f"{server.url}/img/{item.listing_id}/1.jpg")
     assert first.status == 200
-    assert first.headers["Content-Type"] == "image/svg+xml"
-    assert first.text.startswith("<svg") and len(first.body) < 2000
-    assert fetch(f"{server.url}/img/{item.listing_id}/1.svg").body == first.body
-    assert fetch(f"{server.url}/img/{item.listing_id}/2.svg").body != first.body
+    assert first.headers["Content-Type"] == "image/jpeg"
+    assert first.body.startswith(b"\xff\xd8\xff") and len(first.body) < 40_000
+    assert fetch(f"{server.url}/img/{item.listing_id}/1.jpg").body == first.body
+    assert fetch(f"{server.url}/img/{item.listing_id}/2.jpg").body != first.body
     for n in [0, item.image_count + 1]:
-        assert fetch(f"{server.url}/img/{item.listing_id}/{n}.svg").status == 404
-    assert fetch(f"{server.url}/img/nope/1.svg").status == 404
+        assert fetch(f"{server.url}/img/{item.listing_id}/{n}.jpg").status == 404
+    assert fetch(f"{server.url}/img/nope/1.jpg").status == 404
 
 
 def test_seller_page_lists_the_sellers_listings(server: SandboxServer) -> None:
@@ -336,7 +336,7 @@ def test_other_methods_are_refused(server: SandboxServer) -> None:
 
 
 def test_every_response_has_a_content_length(server: SandboxServer) -> None:
-    for path in ["/", "/search?q=", "/listing/m000001", "/robots.txt", "/nope", "/img/x/1.svg"]:
+    for path in ["/", "/search?q=", "/listing/m000001", "/robots.txt", "/nope", "/img/x/1.jpg"]:
         got = fetch(f"{server.url}{path}")
         assert int(got.headers["Content-Length"]) == len(got.body), path
     head = fetch(f"{server.url}/listing/m000001", method="HEAD")

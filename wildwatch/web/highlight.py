@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from markupsafe import Markup, escape
+
 from crawler.listing import Reason
 
-__all__ = ["Segment", "distinct_reasons", "format_time", "segments"]
+__all__ = ["Segment", "distinct_reasons", "format_time", "marked_fragment", "segments"]
+
+_MARKS = re.compile(r"(</?mark>)")
 
 
 @dataclass(frozen=True)
@@ -55,3 +61,16 @@ def format_time(value: datetime | None) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def marked_fragment(fragment: str) -> Markup:
+    """A search backend's highlighted fragment, made safe whatever the backend sent.
+
+    Everything but ``<mark>`` and ``</mark>`` is escaped again, so a backend that failed
+    to escape listing text still cannot put markup on the page.
+    """
+    parts = _MARKS.split(fragment)
+    out = []
+    for part in parts:
+        out.append(Markup(part) if part in ("<mark>", "</mark>") else escape(html.unescape(part)))
+    return Markup("").join(out)

@@ -8,12 +8,16 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from crawler.listing import Listing, Reason, SpeciesMatch
+from indexer.search import FacetBucket, SearchQuery
+from indexer.search.query import MAX_QUERY_CHARS
 
 __all__ = [
     "ListingSummary",
     "ReviewRequest",
     "ReviewResponse",
+    "SearchParams",
     "SearchResponse",
+    "SearchResultSummary",
     "StoreSummary",
     "summarize",
 ]
@@ -55,10 +59,32 @@ class ListingSummary(BaseModel):
     last_seen: datetime | None
 
 
+class SearchParams(SearchQuery):
+    """`SearchQuery` as URL parameters; ``q`` is the text (``?q=象牙&tier=high&tier=medium``)."""
+
+    q: str = Field(default="", max_length=MAX_QUERY_CHARS)
+
+    def to_query(self) -> SearchQuery:
+        values = self.model_dump(exclude={"q"})
+        values["text"] = self.q or self.text
+        return SearchQuery.model_validate(values)
+
+
+class SearchResultSummary(ListingSummary):
+    score: float
+    #: HTML-escaped fragments with the matches in ``<mark>``.
+    highlights: dict[str, list[str]]
+
+
 class SearchResponse(BaseModel):
     query: str
+    #: Results on this page.
     count: int
-    results: list[ListingSummary]
+    #: Matches in all.
+    total: int
+    results: list[SearchResultSummary]
+    facets: dict[str, list[FacetBucket]]
+    took_ms: float
 
 
 class StoreSummary(BaseModel):

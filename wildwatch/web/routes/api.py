@@ -8,12 +8,14 @@ from fastapi import APIRouter, HTTPException, Query
 
 from crawler.listing import Listing
 from indexer import UnknownListingError
-from wildwatch.web.deps import ReviewsDep, StoreDep
+from wildwatch.web.deps import ReviewsDep, SearcherDep, StoreDep
 from wildwatch.web.schemas import (
     ListingSummary,
     ReviewRequest,
     ReviewResponse,
+    SearchParams,
     SearchResponse,
+    SearchResultSummary,
     StoreSummary,
     summarize,
 )
@@ -62,14 +64,23 @@ def listing_detail(listing_id: str, store: StoreDep) -> Listing:
 
 
 @router.get("/search", response_model=SearchResponse)
-def search(
-    store: StoreDep,
-    q: Annotated[str, Query(min_length=1, max_length=500)],
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    flagged: bool = False,
-) -> SearchResponse:
-    hits = store.search(q, limit=limit, flagged_only=flagged)
-    return SearchResponse(query=q, count=len(hits), results=[summarize(h.listing) for h in hits])
+def search(params: Annotated[SearchParams, Query()], searcher: SearcherDep) -> SearchResponse:
+    """Full-text search with filters and facets; every filter may be repeated."""
+    query = params.to_query()
+    result = searcher(query)
+    return SearchResponse(
+        query=query.text,
+        count=len(result.hits),
+        total=result.total,
+        results=[
+            SearchResultSummary(
+                **summarize(h.listing).model_dump(), score=h.score, highlights=h.highlights
+            )
+            for h in result.hits
+        ],
+        facets=result.facets,
+        took_ms=result.took_ms,
+    )
 
 
 @router.get("/stats", response_model=StoreSummary)

@@ -11,8 +11,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from indexer import VERDICTS, UnknownListingError
-from wildwatch.web.deps import ReviewsDep, StoreDep, TemplatesDep
+from indexer.search import SearchQuery
+from wildwatch.web.deps import ReviewsDep, SearcherDep, StoreDep, TemplatesDep
 from wildwatch.web.highlight import segments
+from wildwatch.web.schemas import SearchParams
 
 router = APIRouter(include_in_schema=False)
 
@@ -113,15 +115,25 @@ async def review_form(listing_id: str, request: Request, reviews: ReviewsDep) ->
     return RedirectResponse(str(target.path), status_code=303)
 
 
+_PAGE_FACETS = ("tier", "platform", "language", "country", "family", "appendix", "review_status")
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
     request: Request,
-    store: StoreDep,
+    params: Annotated[SearchParams, Query()],
+    searcher: SearcherDep,
     templates: TemplatesDep,
-    q: Annotated[str, Query(max_length=500)] = "",
 ) -> HTMLResponse:
-    hits = store.search(q, limit=100) if q.strip() else []
-    return templates.TemplateResponse(request, "search.html", {"q": q, "hits": hits})
+    query = params.to_query().model_copy(update={"facets": list(_PAGE_FACETS), "limit": 100})
+    # An empty form shows the help text; any text or filter runs the search.
+    asked = query != SearchQuery(facets=query.facets, limit=100)
+    result = searcher(query) if asked else None
+    return templates.TemplateResponse(
+        request,
+        "search.html",
+        {"q": query.text, "query": query, "result": result, "here": request.url.query},
+    )
 
 
 @router.get("/healthz")

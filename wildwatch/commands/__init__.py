@@ -1,0 +1,1 @@
+"""Command modules of the ``wildwatch`` command line, registered in `wildwatch.cli`."""
