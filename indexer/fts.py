@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 __all__ = [
     "TOKENIZER",
+    "UNSPACED",
     "create_table",
     "delete",
     "fold_letters",
@@ -32,18 +33,18 @@ __all__ = [
     "replace",
     "search_ids",
     "single_units",
-    "text_units",
 ]
 
 #: The FTS5 tokenizer every indexed column uses; `fold_letters` mirrors what it folds.
 TOKENIZER = "unicode61 remove_diacritics 2"
 
-# Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar: scripts without word spaces.
-_UNSPACED = (
+#: Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar: scripts without word spaces (a
+#: regular-expression character class body).
+UNSPACED = (
     "\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"
     "\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 )
-_UNSPACED_RUN = re.compile(f"[{_UNSPACED}]+")
+_UNSPACED_RUN = re.compile(f"[{UNSPACED}]+")
 # Thai and Lao vowel signs and tone marks attach to the previous letter; keep them with it.
 _MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd"
 _CLUSTER = re.compile(f"[^{_MARKS}][{_MARKS}]*|[{_MARKS}]+")
@@ -51,7 +52,7 @@ _CLUSTER = re.compile(f"[^{_MARKS}][{_MARKS}]*|[{_MARKS}]+")
 _FOLD = str.maketrans({"đ": "d", "Đ": "D"})
 _WORD = re.compile(r"\w+")
 # A query piece: a run of unspaced script, or anything else up to the next such run.
-_PIECE = re.compile(f"[{_UNSPACED}]+|[^{_UNSPACED}]+")
+_PIECE = re.compile(f"[{UNSPACED}]+|[^{UNSPACED}]+")
 
 
 def _clusters(run: str) -> list[str]:
@@ -69,11 +70,6 @@ def _bigrams(run: str) -> str:
 def is_unspaced(value: str) -> bool:
     """Whether `value` is written entirely in scripts without word spaces."""
     return bool(value) and _UNSPACED_RUN.fullmatch(value) is not None
-
-
-def text_units(value: str) -> list[str]:
-    """A run of unspaced script cut into the units bigrams are made of (Thai marks kept)."""
-    return _clusters(value)
 
 
 def fold_letters(value: str) -> str:

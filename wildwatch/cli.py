@@ -21,6 +21,7 @@ from crawler.errors import CrawlerError
 from wildwatch import __version__
 from wildwatch.cli_options import data_dir_option
 from wildwatch.commands import alerts as alert_commands
+from wildwatch.commands import clusters as cluster_commands
 from wildwatch.commands import database as database_commands
 from wildwatch.commands import search as search_commands
 from wildwatch.config import AppConfig
@@ -336,8 +337,9 @@ def schedule(
     """Crawl each source at its `schedule` and re-check flagged listings for takedown,
     until Ctrl-C. Jobs are kept in the store's database."""
     from wildwatch.scheduler import plan_jobs, start_scheduler
+    from wildwatch.search_index import IndexSettings
 
-    jobs = plan_jobs(_load_sources(sources_file))
+    jobs = plan_jobs(_load_sources(sources_file), external_index=IndexSettings.from_env().external)
     for job in jobs:
         click.echo(f"{job.id:<40} every {job.every}")
     if list_only:
@@ -595,3 +597,4 @@ main.add_command(search_commands.outbox)
 main.add_command(alert_commands.saved_search)
 main.add_command(alert_commands.alerts)
 main.add_command(database_commands.db)
+main.add_command(cluster_commands.clusters)

@@ -11,7 +11,7 @@ import logging
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -26,7 +26,11 @@ from indexer.errors import SearchIndexUnavailable
 from indexer.saved_searches import Alert
 from indexer.search import SearchBackend
 from indexer.search.alerts import match_saved_searches
+from indexer.search.outbox import OutboxRelay
 from indexer.search.sqlite import SqliteBackend
+
+if TYPE_CHECKING:
+    from indexer.search.elastic import ElasticBackend
 from wildwatch.search_index import IndexSettings
 
 __all__ = ["ClassifyAndStorePipeline"]
@@ -63,7 +67,7 @@ class ClassifyAndStorePipeline:
         self.evidence = evidence
         self.screenshots = screenshots
         self.database: Database | None = None
-        self._alert_backend: SearchBackend | None = None
+        self._elastic: ElasticBackend | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -85,13 +89,22 @@ class ClassifyAndStorePipeline:
     def open_spider(self) -> None:
         self.database = Database(self.database_url, search_outbox=self.index.external)
         self.database.create_schema()
-        self._alert_backend = self.index.elastic() if self.index.external else None
+        self._elastic = self.index.elastic() if self.index.external else None
 
     async def close_spider(self) -> None:
         if self.evidence is not None:
             await self.evidence.aclose()
         if self.database is not None:
+            self._replay_outbox()
             self.database.dispose()
+
+    def _replay_outbox(self) -> None:
+        """Send this crawl's changes to Elasticsearch; when it is down they wait."""
+        if self._elastic is None or self.database is None:
+            return
+        report = OutboxRelay(self.database, self._elastic).drain()
+        self.stats.set_value("wildwatch/index/sent", report.sent)
+        self.stats.set_value("wildwatch/index/pending", report.pending)
 
     async def process_item(self, item: Any) -> Any:
         if self.database is None:
@@ -141,7 +154,7 @@ class ClassifyAndStorePipeline:
             self.stats.inc_value("wildwatch/flagged")
 
     def _match_saved_searches(self, session: Session, listing_id: str) -> list[Alert]:
-        backend = self._alert_backend
+        backend: SearchBackend | None = self._elastic
         if backend is None:
             if session.get_bind().dialect.name != "sqlite":
                 return []  # a server store searches through Elasticsearch only

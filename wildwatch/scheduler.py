@@ -22,44 +22,63 @@ __all__ = ["PlannedJob", "plan_jobs", "run_job", "start_scheduler"]
 logger = logging.getLogger(__name__)
 
 
+#: How often repost and seller clusters are brought up to date with new listings.
+CLUSTERS_EVERY = timedelta(hours=1)
+#: How often changes waiting for Elasticsearch are sent again (each crawl sends its own).
+OUTBOX_EVERY = timedelta(minutes=5)
+
+
 @dataclass(frozen=True)
 class PlannedJob:
-    """One recurring job: ``crawl`` or ``takedowns`` of one source."""
+    """One recurring job: ``crawl`` or ``takedowns`` of one source, or a store-wide
+    job (``clusters``, ``outbox``) whose `source` is None."""
 
     id: str
     action: str
-    source: str
+    source: str | None
     every: timedelta
 
 
-def plan_jobs(sources: Mapping[str, SourceBase]) -> list[PlannedJob]:
-    """A crawl job per scheduled, enabled source, and its takedown re-check job."""
+def plan_jobs(
+    sources: Mapping[str, SourceBase], *, external_index: bool = False
+) -> list[PlannedJob]:
+    """A crawl job per scheduled, enabled source and its takedown re-check job; the
+    cluster update; the outbox replay when an external index is configured."""
     jobs = []
     for name, source in sources.items():
         if not source.enabled or source.schedule is None:
             continue
         jobs.append(PlannedJob(f"crawl:{name}", "crawl", name, source.schedule))
         jobs.append(PlannedJob(f"takedowns:{name}", "takedowns", name, source.revisit.takedown))
+    if jobs:
+        jobs.append(PlannedJob("clusters", "clusters", None, CLUSTERS_EVERY))
+        if external_index:
+            jobs.append(PlannedJob("outbox", "outbox", None, OUTBOX_EVERY))
     return jobs
 
 
 def run_job(
     action: str,
-    source: str,
+    source: str | None,
     data_dir: str,
     sources_file: str | None = None,
     base_url: str | None = None,
 ) -> int:
-    """Run ``wildwatch ACTION SOURCE`` in a child process; its exit status."""
-    command = [sys.executable, "-m", "wildwatch", action, source, "--data-dir", data_dir]
-    if sources_file:
-        command += ["--sources", sources_file]
-    if base_url:
-        command += ["--base-url", base_url]
+    """Run ``wildwatch ACTION [SOURCE]`` in a child process; its exit status."""
+    command = [sys.executable, "-m", "wildwatch", action, "--data-dir", data_dir]
+    if source is None:
+        if action == "outbox":
+            command.append("--replay")
+    else:
+        command.insert(4, source)
+        if sources_file:
+            command += ["--sources", sources_file]
+        if base_url:
+            command += ["--base-url", base_url]
     logger.info("running %s", " ".join(command[2:]))
     done = subprocess.run(command, check=False)
     if done.returncode:
-        logger.warning("%s %s exited with %d", action, source, done.returncode)
+        logger.warning("%s %s exited with %d", action, source or "", done.returncode)
     return done.returncode
 
 

@@ -63,6 +63,11 @@ def _text(value: str | None) -> str:
     return _NOT_XML_RE.sub("", value or "")[:_MAX_TEXT]
 
 
+def _node(prefix: str, name: str) -> str:
+    """A node id: never cut short, so two long names stay two nodes."""
+    return f"{prefix}:{_NOT_XML_RE.sub('', name)}"
+
+
 @dataclass
 class _AccountNode:
     key: str
@@ -93,7 +98,7 @@ def seller_graph(
     graph = nx.Graph(name=f"wildwatch seller cluster {cluster}" if cluster else "wildwatch")
     for account in accounts.values():
         graph.add_node(
-            f"account:{_text(account.key)}",
+            _node("account", account.key),
             category="account",
             label=_text(account.name or account.seller_id or account.key),
             platform=_text(account.platform),
@@ -107,9 +112,9 @@ def seller_graph(
     ties = {tie for account in accounts.values() for tie in account.contacts}
     givers = accounts_giving(session, ties)
     for account in accounts.values():
-        source = f"account:{_text(account.key)}"
+        source = _node("account", account.key)
         for tie, listings in sorted(account.contacts.items()):
-            node = f"contact:{_text(tie)}"
+            node = _node("contact", tie)
             if node not in graph:
                 kind, _, value = tie.partition(":")
                 graph.add_node(
@@ -125,9 +130,9 @@ def seller_graph(
     if include_reposts:
         sizes = _repost_sizes(session, {r for a in accounts.values() for r in a.reposts})
         for account in accounts.values():
-            source = f"account:{_text(account.key)}"
+            source = _node("account", account.key)
             for repost, listings in sorted(account.reposts.items()):
-                node = f"repost:{_text(repost)}"
+                node = _node("repost", repost)
                 if node not in graph:
                     graph.add_node(
                         node,

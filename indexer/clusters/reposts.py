@@ -45,14 +45,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import Text, cast, select, update
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
+from indexer.clusters.assign import assign_clusters
 from indexer.clusters.components import cluster_names, connected_components
 from indexer.clusters.fingerprints import refresh_fingerprints, valid_image_hashes
 from indexer.clusters.minhash import EMPTY_SLOT, NUM_PERMUTATIONS, TextFingerprinter
 from indexer.models import ListingFingerprintRow, ListingRow
-from indexer.search import sync
 
 __all__ = [
     "REPOST_PREFIX",
@@ -69,7 +69,6 @@ REPOST_PREFIX = "r-"
 _CHUNK_BITS = 16
 _CHECK_BATCH = 250_000  # candidate pairs compared at once (bounds memory)
 _LOAD_PAGE = 20_000
-_WRITE_PAGE = 1_000
 
 
 @dataclass(frozen=True)
@@ -183,8 +182,9 @@ class RepostClusterer:
         pairs = find_repost_pairs(data, self.rules)
         labels = connected_components(len(data.ids), pairs.a, pairs.b)
         names = cluster_names(labels, data.ids, REPOST_PREFIX)
-        changed = self._write(dict(zip(data.ids, names, strict=True)))
-        sync.listing_changed(self.session, changed)
+        changed = assign_clusters(
+            self.session, "repost_cluster", dict(zip(data.ids, names, strict=True))
+        )
         named = [n for n in names if n is not None]
         report = RepostReport(
             fingerprinted=len(refresh.computed),
@@ -221,18 +221,6 @@ class RepostClusterer:
             np.concatenate(blocks) if blocks else np.empty((0, NUM_PERMUTATIONS), np.uint32)
         )
         return RepostData.build(ids, signatures, shingles, photos, max_photos=self.rules.max_photos)
-
-    def _write(self, names: dict[str, str | None]) -> list[str]:
-        """Set `repost_cluster` where it changed; listings without a fingerprint get none."""
-        current = self.session.execute(select(ListingRow.id, ListingRow.repost_cluster))
-        changes = [
-            {"id": listing_id, "repost_cluster": names.get(listing_id)}
-            for listing_id, cluster in current
-            if names.get(listing_id) != cluster
-        ]
-        for start in range(0, len(changes), _WRITE_PAGE):
-            self.session.execute(update(ListingRow), changes[start : start + _WRITE_PAGE])
-        return [change["id"] for change in changes]
 
 
 def _parse_signatures(texts: list[str]) -> np.ndarray:

@@ -34,6 +34,7 @@ import numpy as np
 from sqlalchemy import case, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from indexer.clusters.assign import assign_clusters
 from indexer.clusters.components import cluster_names, connected_components
 from indexer.clusters.fingerprints import PHONE_KINDS, ContactKey, refresh_fingerprints
 from indexer.models import (
@@ -42,7 +43,6 @@ from indexer.models import (
     ListingRow,
     SellerAccountRow,
 )
-from indexer.search import sync
 
 __all__ = [
     "DEFAULT_HUB_ACCOUNTS",
@@ -127,10 +127,11 @@ class SellerClusterer:
         names = cluster_names(labels, keys, SELLER_PREFIX, min_size=1)
         cluster_of = dict(zip(keys, names, strict=True))
         self._write_accounts(accounts, cluster_of)
-        changed = self._write_listings(
-            {listing: cluster_of[key] for listing, key in account_of.items()}
+        changed = assign_clusters(
+            self.session,
+            "seller_cluster",
+            {listing: cluster_of[key] for listing, key in account_of.items()},
         )
-        sync.listing_changed(self.session, changed)
         sizes = np.bincount(labels, minlength=len(accounts))
         report = SellerReport(
             accounts=len(accounts),
@@ -244,17 +245,6 @@ class SellerClusterer:
         for start in range(0, len(gone_keys), _WRITE_PAGE):
             chunk = gone_keys[start : start + _WRITE_PAGE]
             self.session.execute(delete(SellerAccountRow).where(SellerAccountRow.key.in_(chunk)))
-
-    def _write_listings(self, cluster_of_listing: dict[str, str | None]) -> list[str]:
-        current = self.session.execute(select(ListingRow.id, ListingRow.seller_cluster))
-        changes = [
-            {"id": listing_id, "seller_cluster": cluster_of_listing.get(listing_id)}
-            for listing_id, cluster in current
-            if cluster_of_listing.get(listing_id) != cluster
-        ]
-        for start in range(0, len(changes), _WRITE_PAGE):
-            self.session.execute(update(ListingRow), changes[start : start + _WRITE_PAGE])
-        return [change["id"] for change in changes]
 
 
 # --------------------------------------------------------------------------- reading

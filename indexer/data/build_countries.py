@@ -66,8 +66,7 @@ def country_names() -> dict[str, set[str]]:
         for name in names:
             owners[name.casefold()].add(code)
     return {
-        code: {n for n in names if len(owners[n.casefold()]) == 1}
-        for code, names in direct.items()
+        code: {n for n in names if len(owners[n.casefold()]) == 1} for code, names in direct.items()
     }
 
 

@@ -15,7 +15,13 @@ from elasticsearch.dsl import Search
 from elasticsearch.dsl.query import Bool, MatchAll, MultiMatch, Percolate, Query, Range, Term, Terms
 
 from indexer.search.elastic_layout import TEXT_FIELDS
-from indexer.search.query import BackendHit, BackendResult, FacetBucket, SearchQuery
+from indexer.search.query import (
+    TERM_FILTERS,
+    BackendHit,
+    BackendResult,
+    FacetBucket,
+    SearchQuery,
+)
 
 __all__ = [
     "FACET_BUCKETS",
@@ -35,20 +41,6 @@ HIGHLIGHT_FIELDS: tuple[str, ...] = ("title", "description")
 FRAGMENT_CHARS = 150
 TITLE_BOOST = 2
 
-# SearchQuery's multi-valued filters, named as the document fields they filter.
-_TERMS_FILTERS: tuple[str, ...] = (
-    "species",
-    "appendix",
-    "family",
-    "platform",
-    "country",
-    "language",
-    "tier",
-    "review_status",
-    "seller_cluster",
-    "repost_cluster",
-    "currency",
-)
 _THAI = ".thai"
 
 
@@ -91,7 +83,7 @@ def _range(lower: Any, upper: Any) -> dict[str, Any]:
 
 
 def _filters(query: SearchQuery) -> Iterator[Query]:
-    for name in _TERMS_FILTERS:
+    for name in TERM_FILTERS:
         values = getattr(query, name)
         if values:
             yield Terms(**{name: list(values)})

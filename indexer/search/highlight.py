@@ -15,19 +15,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from indexer.fts import fold_letters, is_unspaced
+from indexer.fts import UNSPACED, fold_letters, is_unspaced
 
 __all__ = ["FRAGMENT_CHARS", "MAX_FRAGMENTS", "Highlighter"]
 
 FRAGMENT_CHARS = 150
 MAX_FRAGMENTS = 3
-_UNSPACED = (
-    "\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"
-    "\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-)
 # A query piece: a run of unspaced script, or a word of anything else.
-_PIECE = re.compile(f"[{_UNSPACED}]+|[^\\W_{_UNSPACED}]+")
-_WORD = re.compile(f"[^\\W_{_UNSPACED}]+")
+_PIECE = re.compile(f"[{UNSPACED}]+|[^\\W_{UNSPACED}]+")
+_WORD = re.compile(f"[^\\W_{UNSPACED}]+")
 # Fragment edges move to a space this close by, so words are not cut in half.
 _SNAP = 20
 

@@ -18,6 +18,7 @@ __all__ = [
     "FACETS",
     "MAX_QUERY_CHARS",
     "MAX_RESULTS",
+    "TERM_FILTERS",
     "BackendHit",
     "BackendResult",
     "Facet",
@@ -47,6 +48,9 @@ Facet = Literal[
     "seller_cluster",
 ]
 FACETS: tuple[str, ...] = Facet.__args__  # type: ignore[attr-defined]
+#: Filters that keep listings whose field holds one of the values given: the facets,
+#: and two more that are not counted.
+TERM_FILTERS: tuple[str, ...] = (*FACETS, "repost_cluster", "currency")
 
 ReviewStatus = Literal["unreviewed", "confirmed", "dismissed"]
 SortKey = Literal["relevance", "risk", "date", "price"]

@@ -1,15 +1,17 @@
 """The embedded search index: SQLite FTS5 beside the store, in the same file.
 
-Three derived tables (``idx_`` prefix; not managed by the migrations, rebuilt from
-the store at will):
+Derived tables (``idx_`` prefix; not managed by the migrations, rebuilt from the store
+at will):
 
-- ``idx_docs``: one row per listing with every filterable and sortable field; its
-  integer key ``doc`` is also the full-text row's rowid, so a match joins by key;
-- ``idx_facets``: the multi-valued fields (species, appendix, family), one row per
-  value, keyed for both filtering (field, value) and counting (doc);
+- ``idx_docs``: one row per listing with every filterable and sortable field (the
+  multi-valued ones packed into one column each); its integer key ``doc`` is also the
+  full-text row's rowid, so a match joins by key;
 - ``idx_fts``: FTS5 over title, description, seller name and hashtags in the bigram
-  form of `indexer.fts` (Chinese, Japanese, Thai found inside unspaced text), plus the
-  single characters of those runs for one-character queries; diacritics folded.
+  form of `indexer.fts` (Chinese, Japanese, Thai found inside unspaced text), the
+  single characters of those runs for one-character queries, diacritics folded; and a
+  ``tags`` column with the keyword filters as tags (see `indexer.search.sqlite_query`);
+- ``idx_tag_docs``: how many documents carry each tag, for planning queries;
+- ``idx_meta``: the schema version.
 
 `SqliteIndex` writes documents; `SqliteBackend` answers `SearchQuery`. Both work in
 the session they are given, so the index commits or rolls back with the store.
@@ -23,8 +25,6 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
-from hashlib import blake2b
 from itertools import islice
 from typing import Any, Final
 
@@ -32,11 +32,22 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from indexer.errors import StoreError
-from indexer.fts import TOKENIZER, index_terms, match_expression, single_units
+from indexer.fts import TOKENIZER, index_terms, single_units
+from indexer.search import sqlite_query
 from indexer.search.build import documents_for, iter_documents
 from indexer.search.document import SearchDocument
 from indexer.search.highlight import Highlighter
 from indexer.search.query import BackendHit, BackendResult, FacetBucket, SearchQuery
+from indexer.search.sqlite_query import (
+    ALL_DOCS,
+    MULTI_FIELDS,
+    Plan,
+    doc_tags,
+    epoch,
+    pack,
+    query_tags,
+    unpack,
+)
 
 __all__ = [
     "FACET_BUCKETS",
@@ -51,45 +62,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Bumped whenever the derived tables change shape; an index of another version is rebuilt.
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 4
 #: Values counted per facet, the most frequent first (as on Elasticsearch).
 FACET_BUCKETS: Final = 100
 _BATCH = 1000
-# bm25 weights per FTS column: a word in the title counts most, a lone character least,
-# the filter tags not at all.
-_WEIGHTS = "4.0, 1.0, 1.0, 2.0, 0.5, 0.0"
-_TEXT_COLUMNS: Final = ("title", "description", "seller", "hashtags")
-
-# Multi-valued fields live in idx_facets under a small integer code.
-_MULTI: Final = {"species": 1, "appendix": 2, "family": 3}
-# Single-valued filters and facets, named as idx_docs columns.
-_SINGLE: Final = (
-    "platform",
-    "country",
-    "language",
-    "tier",
-    "review_status",
-    "seller_cluster",
-    "repost_cluster",
-    "currency",
-)
-_SORT_COLUMN: Final = {"risk": "d.risk", "date": "d.date", "price": "d.price"}
-# Keyword filters are also written into the FTS row as tags, one letter per field, so
-# FTS5 intersects words and filters in one pass over its posting lists.
-_TAG_FIELDS: Final = {
-    "platform": "p",
-    "country": "c",
-    "language": "l",
-    "tier": "t",
-    "review_status": "r",
-    "seller_cluster": "s",
-    "repost_cluster": "k",
-    "currency": "u",
-    "species": "e",
-    "appendix": "a",
-    "family": "f",
-}
-_FLAGGED, _ONLINE = "zzflagged", "zzonline"
 
 _TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS idx_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -104,31 +80,30 @@ _TABLES: Final = (
         seller_cluster TEXT,
         repost_cluster TEXT,
         currency TEXT,
+        species TEXT,
+        appendix TEXT,
+        family TEXT,
         risk REAL NOT NULL,
         flagged INTEGER NOT NULL,
         removed INTEGER NOT NULL,
         price REAL,
         date INTEGER
     )""",
-    """CREATE TABLE IF NOT EXISTS idx_facets (
-        doc INTEGER NOT NULL,
-        field INTEGER NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (doc, field, value)
-    ) WITHOUT ROWID""",
+    "CREATE TABLE IF NOT EXISTS idx_tag_docs (tag TEXT PRIMARY KEY, docs INTEGER NOT NULL)",
     "CREATE VIRTUAL TABLE IF NOT EXISTS idx_fts USING fts5("
     f"title, description, seller, hashtags, units, tags, tokenize = '{TOKENIZER}')",
 )
 # Secondary indexes, created after a bulk load (cheaper than keeping them up during it).
-# Each serves "newest / riskiest / dearest first" without sorting when nothing else filters.
+# Each gives "riskiest / newest / dearest first" without sorting (see sqlite_query).
 _INDEXES: Final = (
     "CREATE INDEX IF NOT EXISTS idx_docs_risk ON idx_docs (risk DESC, listing_id)",
     "CREATE INDEX IF NOT EXISTS idx_docs_date ON idx_docs (date DESC, listing_id)",
     "CREATE INDEX IF NOT EXISTS idx_docs_price ON idx_docs (price DESC, listing_id)",
 )
-_DERIVED: Final = ("idx_fts", "idx_facets", "idx_docs", "idx_meta")
-# Before the search API the store kept a simpler full-text table; it is not used any more.
-_LEGACY: Final = ("listing_fts",)
+_DERIVED: Final = ("idx_fts", "idx_tag_docs", "idx_docs", "idx_meta")
+# Tables of earlier versions: the store's full-text table before the search API, and a
+# facet table since folded into idx_docs.
+_LEGACY: Final = ("listing_fts", "idx_facets")
 
 
 # -- Schema -------------------------------------------------------------------------------
@@ -150,17 +125,20 @@ def drop_tables(conn: Connection) -> None:
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
 
 
+def _create(conn: Connection, *, indexes: bool) -> None:
+    for statement in (*_TABLES, *(_INDEXES if indexes else ())):
+        conn.execute(text(statement))
+
+
 def create_tables(conn: Connection) -> bool:
     """Create the derived tables if missing; True when they were (re)made and are empty.
 
     An index made by another `SCHEMA_VERSION` is dropped and made again.
     """
-    version = _version(conn)
-    if version == SCHEMA_VERSION:
+    if _version(conn) == SCHEMA_VERSION:
         return False
     drop_tables(conn)
-    for statement in (*_TABLES, *_INDEXES):
-        conn.execute(text(statement))
+    _create(conn, indexes=True)
     conn.execute(
         text("INSERT INTO idx_meta (key, value) VALUES ('schema', :v)"), {"v": SCHEMA_VERSION}
     )
@@ -187,15 +165,6 @@ def ensure_index(conn: Connection) -> int | None:
 # -- Writing ------------------------------------------------------------------------------
 
 
-def _utc(value: datetime) -> datetime:
-    # The store's naive datetimes are UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _epoch(value: datetime | None) -> int | None:
-    return None if value is None else int(_utc(value).timestamp())
-
-
 def _doc_values(doc: SearchDocument) -> tuple[Any, ...]:
     return (
         doc.id,
@@ -207,76 +176,46 @@ def _doc_values(doc: SearchDocument) -> tuple[Any, ...]:
         doc.seller_cluster,
         doc.repost_cluster,
         doc.currency,
+        pack(doc.species),
+        pack(doc.appendix),
+        pack(doc.family),
         doc.risk,
         int(doc.flagged),
         int(doc.removed),
         doc.price,
-        _epoch(doc.date),
+        epoch(doc.date),
     )
 
 
-def _tag(code: str, value: str) -> str:
-    # Hashed: a value may hold anything, a tag must survive the tokenizer whole.
-    return f"zz{code}{blake2b(value.encode(), digest_size=8).hexdigest()}"
-
-
-def _year_tag(year: int) -> str:
-    return f"zzy{year:04d}"
-
-
-def _month_tag(year: int, month: int) -> str:
-    return f"zzm{year:04d}{month:02d}"
-
-
-def _tags(doc: SearchDocument) -> str:
-    tags: list[str] = []
-    for name, code in _TAG_FIELDS.items():
-        value = getattr(doc, name)
-        for item in value if isinstance(value, list) else [value]:
-            if item is not None:
-                tags.append(_tag(code, item))
-    if doc.flagged:
-        tags.append(_FLAGGED)
-    if not doc.removed:
-        tags.append(_ONLINE)
-    if doc.date is not None:
-        day = _utc(doc.date)
-        tags += [_year_tag(day.year), _month_tag(day.year, day.month)]
-    return " ".join(tags)
-
-
-def _fts_values(doc: SearchDocument) -> tuple[str, ...]:
+def _fts_values(doc: SearchDocument, tags: list[str]) -> tuple[str, ...]:
     return (
         index_terms(doc.title),
         index_terms(doc.description),
         index_terms(doc.seller_name or ""),
         " ".join(index_terms(tag) for tag in doc.hashtags),
         single_units(f"{doc.title}\n{doc.description}"),
-        _tags(doc),
+        " ".join(tags),
     )
-
-
-def _facet_rows(doc: SearchDocument, key: int) -> Iterator[tuple[int, int, str]]:
-    for name, field in _MULTI.items():
-        for value in dict.fromkeys(getattr(doc, name)):
-            yield key, field, value
 
 
 _DOC_COLUMNS = (
     "listing_id, platform, country, language, tier, review_status, seller_cluster, "
-    "repost_cluster, currency, risk, flagged, removed, price, date"
+    "repost_cluster, currency, species, appendix, family, risk, flagged, removed, price, date"
 )
 _UPSERT_DOC = (
-    f"INSERT INTO idx_docs ({_DOC_COLUMNS}) VALUES ({', '.join('?' * 14)}) "
+    f"INSERT INTO idx_docs ({_DOC_COLUMNS}) VALUES ({', '.join('?' * 17)}) "
     "ON CONFLICT (listing_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _DOC_COLUMNS.split(", ")[1:])
 )
-_INSERT_DOC = f"INSERT INTO idx_docs (doc, {_DOC_COLUMNS}) VALUES ({', '.join('?' * 15)})"
+_INSERT_DOC = f"INSERT INTO idx_docs (doc, {_DOC_COLUMNS}) VALUES ({', '.join('?' * 18)})"
 _INSERT_FTS = (
     "INSERT INTO idx_fts (rowid, title, description, seller, hashtags, units, tags) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_FACET = "INSERT OR IGNORE INTO idx_facets (doc, field, value) VALUES (?, ?, ?)"
+_COUNT_TAGS = (
+    "INSERT INTO idx_tag_docs (tag, docs) VALUES (?, ?) "
+    "ON CONFLICT (tag) DO UPDATE SET docs = docs + excluded.docs"
+)
 
 
 def _driver(session: Session) -> sqlite3.Connection:
@@ -331,13 +270,26 @@ class SqliteIndex:
         ids = list(dict.fromkeys(listing_ids))
         for start in range(0, len(ids), _BATCH):
             keys = list(_doc_keys(cursor, ids[start : start + _BATCH]).values())
-            if keys:
-                rows = [(k,) for k in keys]
-                cursor.executemany("DELETE FROM idx_fts WHERE rowid = ?", rows)
-                cursor.executemany("DELETE FROM idx_facets WHERE doc = ?", rows)
-                cursor.executemany("DELETE FROM idx_docs WHERE doc = ?", rows)
+            self._forget(cursor, keys, Counter())
+            cursor.executemany("DELETE FROM idx_docs WHERE doc = ?", [(k,) for k in keys])
             removed += len(keys)
         return removed
+
+    @staticmethod
+    def _forget(cursor: sqlite3.Cursor, keys: list[int], tag_delta: Counter[str]) -> None:
+        """Delete the FTS rows of `keys`, then apply the tag counts' change."""
+        if keys:
+            old = cursor.execute(
+                "SELECT tags FROM idx_fts WHERE rowid IN (SELECT value FROM json_each(?))",
+                (json.dumps(keys),),
+            )
+            for (tags,) in old.fetchall():
+                tag_delta.subtract(tags.split())
+            tag_delta[ALL_DOCS] -= len(keys)
+            cursor.executemany("DELETE FROM idx_fts WHERE rowid = ?", [(k,) for k in keys])
+        changes = [(tag, n) for tag, n in tag_delta.items() if n]
+        if changes:
+            cursor.executemany(_COUNT_TAGS, changes)
 
     def index_documents(self, docs: Iterable[SearchDocument]) -> int:
         """Insert or replace documents (by listing id), a batch at a time."""
@@ -347,16 +299,14 @@ class SqliteIndex:
             latest = {doc.id: doc for doc in batch}  # the last one given for an id wins
             batch = list(latest.values())
             ids = list(latest)
-            old = list(_doc_keys(cursor, ids).values())
-            if old:
-                rows = [(k,) for k in old]
-                cursor.executemany("DELETE FROM idx_fts WHERE rowid = ?", rows)
-                cursor.executemany("DELETE FROM idx_facets WHERE doc = ?", rows)
+            tags = {doc.id: doc_tags(doc) for doc in batch}
+            added: Counter[str] = Counter(tag for doc_tags_ in tags.values() for tag in doc_tags_)
+            added[ALL_DOCS] += len(batch)
+            self._forget(cursor, list(_doc_keys(cursor, ids).values()), added)
             cursor.executemany(_UPSERT_DOC, [_doc_values(doc) for doc in batch])
             keys = _doc_keys(cursor, ids)
-            cursor.executemany(_INSERT_FTS, [(keys[doc.id], *_fts_values(doc)) for doc in batch])
             cursor.executemany(
-                _INSERT_FACET, [row for doc in batch for row in _facet_rows(doc, keys[doc.id])]
+                _INSERT_FTS, [(keys[doc.id], *_fts_values(doc, tags[doc.id])) for doc in batch]
             )
             count += len(batch)
         return count
@@ -365,25 +315,27 @@ class SqliteIndex:
         """Drop the index and build it again from every listing in the store."""
         conn = self.session.connection()
         drop_tables(conn)
-        for statement in _TABLES:
-            conn.execute(text(statement))
+        _create(conn, indexes=False)
         cursor = _driver(self.session).cursor()
         count = 0
+        tag_docs: Counter[str] = Counter()
         for batch in _batches(iter_documents(self.session, batch_size=_BATCH), _BATCH):
             keys = range(count + 1, count + len(batch) + 1)
+            tags = [doc_tags(doc) for doc in batch]
+            for doc_tags_ in tags:
+                tag_docs.update(doc_tags_)
             cursor.executemany(
                 _INSERT_DOC, [(k, *_doc_values(d)) for k, d in zip(keys, batch, strict=True)]
             )
             cursor.executemany(
-                _INSERT_FTS, [(k, *_fts_values(d)) for k, d in zip(keys, batch, strict=True)]
-            )
-            cursor.executemany(
-                _INSERT_FACET,
-                [row for k, d in zip(keys, batch, strict=True) for row in _facet_rows(d, k)],
+                _INSERT_FTS,
+                [(k, *_fts_values(d, t)) for k, d, t in zip(keys, batch, tags, strict=True)],
             )
             count += len(batch)
             if progress is not None:
                 progress(count)
+        tag_docs[ALL_DOCS] = count
+        cursor.executemany(_COUNT_TAGS, list(tag_docs.items()))
         for statement in _INDEXES:
             cursor.execute(statement)
         # One b-tree per term instead of one per batch: queries read fewer pages.
@@ -392,123 +344,28 @@ class SqliteIndex:
             "INSERT INTO idx_meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
         )
         cursor.execute("ANALYZE idx_docs")
-        cursor.execute("ANALYZE idx_facets")
         return count
 
 
 # -- Searching ----------------------------------------------------------------------------
 
 
-def _months(first: datetime, last: datetime) -> list[str]:
-    """Tags covering every month from `first` to `last`: whole years as year tags."""
-    tags: list[str] = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        if month == 1 and (year, 12) <= (last.year, last.month):
-            tags.append(_year_tag(year))
-            year += 1
-        else:
-            tags.append(_month_tag(year, month))
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return tags
-
-
-class _Plan:
-    """How to find a query's matches: one FTS5 expression for the words and the keyword
-    filters, conditions on ``idx_docs`` for the rest, and the SQL that joins them."""
-
-    def __init__(self, query: SearchQuery, date_span: tuple[int, int] | None) -> None:
-        text = match_expression(query.text, columns=_TEXT_COLUMNS) if query.text.strip() else None
-        self.has_text = text is not None
-        #: Words were asked for but none survived (only punctuation): nothing matches.
-        self.impossible = bool(query.text.strip()) and text is None
-        terms = [f"({text})"] if text else []
-        for name, code in _TAG_FIELDS.items():
-            values = getattr(query, name)
-            if values:
-                terms.append("tags : (" + " OR ".join(f'"{_tag(code, v)}"' for v in values) + ")")
-        if query.flagged:
-            terms.append(f'tags : "{_FLAGGED}"')
-        if query.online:
-            terms.append(f'tags : "{_ONLINE}"')
-        months = self._date_tags(query, date_span)
-        if months is not None:
-            if not months:
-                self.impossible = True
-            else:
-                terms.append("tags : (" + " OR ".join(f'"{m}"' for m in months) + ")")
-        self.match = " AND ".join(terms) or None
-
-        conditions: list[tuple[str, Any]] = []
-        if query.listing_ids:
-            conditions.append(
-                ("d.listing_id IN (SELECT value FROM json_each(?))", json.dumps(query.listing_ids))
-            )
-        # The month tags narrow the dates down; the exact bounds are checked here.
-        for bound, op in ((query.date_from, ">="), (query.date_to, "<=")):
-            if bound is not None:
-                conditions.append((f"d.date {op} ?", _epoch(bound)))
-        for price, op in ((query.price_min, ">="), (query.price_max, "<=")):
-            if price is not None:
-                conditions.append((f"d.price {op} ?", price))
-        self.conditions = conditions
-
-        where = [sql for sql, _ in conditions]
-        params = [value for _, value in conditions]
-        if self.match is None:
-            self.source = "idx_docs d"
-        elif query.listing_ids:
-            # A few listings to check (a saved search run on new ones): start from them
-            # and ask FTS5 about each, rather than walk every match of the words.
-            self.source = "idx_docs d CROSS JOIN idx_fts ON idx_fts.rowid = d.doc"
-            where.append("idx_fts MATCH ?")
-            params.append(self.match)
-        else:
-            self.source = "idx_fts JOIN idx_docs d ON d.doc = idx_fts.rowid"
-            where.insert(0, "idx_fts MATCH ?")
-            params.insert(0, self.match)
-        self.where = " AND ".join(where) or "1"
-        self.params = params
-
-    @staticmethod
-    def _date_tags(query: SearchQuery, span: tuple[int, int] | None) -> list[str] | None:
-        """Month and year tags a date range needs; None when it leaves nothing out."""
-        if query.date_from is None and query.date_to is None:
-            return None
-        if span is None:  # an empty index
-            return []
-        low, high = span
-        if query.date_from is not None:
-            low = max(low, _epoch(query.date_from) or 0)
-        if query.date_to is not None:
-            high = min(high, _epoch(query.date_to) or 0)
-        if low > high:
-            return []
-        if low <= span[0] and high >= span[1]:
-            return None
-        return _months(datetime.fromtimestamp(low, UTC), datetime.fromtimestamp(high, UTC))
-
-    def count_sql(self) -> tuple[str, list[Any]]:
-        if self.match is not None and not self.conditions:
-            # Everything is in the FTS5 expression: count its matches without a join.
-            return "SELECT count(*) FROM idx_fts WHERE idx_fts MATCH ?", [self.match]
-        return f"SELECT count(*) FROM {self.source} WHERE {self.where}", self.params
-
-    def order(self, query: SearchQuery) -> tuple[str, str]:
-        """The ORDER BY clause and the score expression."""
-        if query.sort == "relevance":
-            if not self.has_text:
-                return "d.listing_id ASC", "0.0"
-            rank = f"bm25(idx_fts, {_WEIGHTS})"
-            # bm25 is lower for better matches: best first is ascending.
-            direction = "ASC" if query.descending else "DESC"
-            return f"{rank} {direction}, d.listing_id ASC", f"-{rank}"
-        column = _SORT_COLUMN[query.sort]
-        if query.descending:
-            # NULL sorts lowest in SQLite: last when descending, as wanted.
-            return f"{column} DESC, d.listing_id ASC", "0.0"
-        # Listings without a date or price come last either way (as on Elasticsearch).
-        return f"{column} IS NULL, {column} ASC, d.listing_id ASC", "0.0"
+def _within_steps(
+    cursor: sqlite3.Cursor, sql: str, params: list[Any], *, steps: int
+) -> list[Any] | None:
+    """The statement's rows, or None if it needed more than `steps` SQLite VM steps."""
+    connection = cursor.connection
+    # The handler runs every `steps` steps; answering 1 interrupts the statement (a read:
+    # the transaction is untouched).
+    connection.set_progress_handler(lambda: 1, steps)
+    try:
+        return cursor.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "interrupt" not in str(exc):
+            raise
+        return None
+    finally:
+        connection.set_progress_handler(None, 0)
 
 
 def _bucket_order(item: tuple[str, int]) -> tuple[int, str]:
@@ -533,75 +390,105 @@ class SqliteBackend:
         started = time.perf_counter()
         cursor = _driver(self.session).cursor()
         try:
-            plan = _Plan(
-                query, self._date_span(cursor) if query.date_from or query.date_to else None
-            )
+            plan = self._plan(cursor, query)
             if plan.impossible:
                 return BackendResult(total=0, hits=[], facets={f: [] for f in query.facets})
-            total = self._total(cursor, plan)
-            hits = self._page(cursor, plan, query) if query.limit and total else []
-            facets = self._facets(cursor, plan, query.facets) if query.facets else {}
+            facets: dict[str, list[FacetBucket]] = {}
+            if query.facets:
+                # Counting facets visits every match anyway: the total comes with it.
+                total, facets = self._facets(cursor, plan, query.facets)
+            else:
+                sql, params = plan.count()
+                total = int(cursor.execute(sql, params).fetchone()[0])
+            hits: list[BackendHit] = []
+            if query.limit and total > query.offset:
+                hits = self._page(cursor, plan, total)
+            if plan.has_text and hits:
+                hits = self._highlight(cursor, hits, query.text)
         except sqlite3.Error as exc:
             raise _as_sqlite_error(exc) from exc
-        if plan.has_text and hits:
-            hits = self._highlight(cursor, hits, query.text)
         logger.debug("sqlite search took %.1f ms", (time.perf_counter() - started) * 1000)
         return BackendResult(total=total, hits=hits, facets=facets)
 
     @staticmethod
-    def _date_span(cursor: sqlite3.Cursor) -> tuple[int, int] | None:
-        low, high = cursor.execute("SELECT min(date), max(date) FROM idx_docs").fetchone()
-        return None if low is None else (int(low), int(high))
-
-    @staticmethod
-    def _total(cursor: sqlite3.Cursor, plan: _Plan) -> int:
-        sql, params = plan.count_sql()
-        return int(cursor.execute(sql, params).fetchone()[0])
-
-    @staticmethod
-    def _page(cursor: sqlite3.Cursor, plan: _Plan, query: SearchQuery) -> list[BackendHit]:
-        order, score = plan.order(query)
-        rows = cursor.execute(
-            f"SELECT d.listing_id, {score} FROM {plan.source} WHERE {plan.where} "
-            f"ORDER BY {order} LIMIT ? OFFSET ?",
-            [*plan.params, query.limit, query.offset],
+    def _plan(cursor: sqlite3.Cursor, query: SearchQuery) -> Plan:
+        span = None
+        if query.date_from is not None or query.date_to is not None:
+            # Two statements: SQLite reads min() or max() alone from the index's ends.
+            low = cursor.execute("SELECT min(date) FROM idx_docs").fetchone()[0]
+            high = cursor.execute("SELECT max(date) FROM idx_docs").fetchone()[0]
+            span = None if low is None else (int(low), int(high))
+        wanted = [ALL_DOCS, *query_tags(query, span)]
+        tag_docs = dict(
+            cursor.execute(
+                "SELECT tag, docs FROM idx_tag_docs WHERE tag IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
+            ).fetchall()
         )
-        return [BackendHit(listing_id=i, score=float(s)) for i, s in rows]
+        return Plan(query, tag_docs, span)
+
+    @staticmethod
+    def _page(cursor: sqlite3.Cursor, plan: Plan, total: int) -> list[BackendHit]:
+        query = plan.query
+        top = plan.top_ranked()
+        if top is not None:
+            ranked = cursor.execute(*top).fetchall()
+            wanted = query.offset + query.limit
+            # Exact unless the first row past the page ties with the page's last one.
+            if len(ranked) <= wanted or ranked[wanted][1] != ranked[wanted - 1][1]:
+                keys = dict(
+                    cursor.execute(
+                        "SELECT doc, listing_id FROM idx_docs "
+                        "WHERE doc IN (SELECT value FROM json_each(?))",
+                        (json.dumps([doc for doc, _ in ranked[:wanted]]),),
+                    ).fetchall()
+                )
+                sign = 1 if query.descending else -1
+                rows = sorted(
+                    ((keys[doc], rank) for doc, rank in ranked[:wanted] if doc in keys),
+                    key=lambda row: (sign * row[1], row[0]),
+                )
+                return [BackendHit(listing_id=i, score=-r) for i, r in rows[query.offset :]]
+        ordered = plan.ordered_page(total)
+        if ordered is not None:
+            rows = _within_steps(cursor, *ordered, steps=sqlite_query.SCAN_STEPS)
+            if rows is not None:
+                return [BackendHit(listing_id=i, score=float(s)) for i, s in rows]
+        sql, params = plan.page()
+        return [BackendHit(listing_id=i, score=float(s)) for i, s in cursor.execute(sql, params)]
 
     @staticmethod
     def _facets(
-        cursor: sqlite3.Cursor, plan: _Plan, facets: Sequence[str]
-    ) -> dict[str, list[FacetBucket]]:
-        single = [name for name in facets if name in _SINGLE]
-        multi = [name for name in facets if name in _MULTI]
-        # One statement: the matches are found once (materialised), then each facet is
-        # counted over them.
-        columns = "".join(f", d.{name}" for name in single)
-        parts = [
-            f"SELECT '{name}', {name}, count(*) FROM m WHERE {name} IS NOT NULL GROUP BY 2"
-            for name in single
-        ]
-        if multi:
-            fields = ", ".join(str(_MULTI[name]) for name in multi)
-            parts.append(
-                "SELECT f.field, f.value, count(*) FROM m JOIN idx_facets f ON f.doc = m.doc "
-                f"WHERE f.field IN ({fields}) GROUP BY f.field, f.value"
-            )
-        statement = (
-            f"WITH m AS MATERIALIZED (SELECT d.doc AS doc{columns} "
-            f"FROM {plan.source} WHERE {plan.where}) " + " UNION ALL ".join(parts)
+        cursor: sqlite3.Cursor, plan: Plan, facets: Sequence[str]
+    ) -> tuple[int, dict[str, list[FacetBucket]]]:
+        """Every match counted once, grouped by all the facets asked: (total, buckets)."""
+        # tier is never NULL: grouping by it too makes the groups add up to the total.
+        columns = list(dict.fromkeys(["tier", *facets]))
+        source, where, params = plan.matches()
+        select = ", ".join(f"d.{name}" for name in columns)
+        rows = cursor.execute(
+            f"SELECT {select}, count(*) FROM {source} WHERE {where} GROUP BY {select}", params
         )
-        field_names = {code: name for name, code in _MULTI.items()}
         counts: dict[str, Counter[str]] = {name: Counter() for name in facets}
-        for facet, value, count in cursor.execute(statement, plan.params):
-            counts[field_names.get(facet, facet)][value] += count
-        return {
+        total = 0
+        for *values, count in rows:
+            total += count
+            for name, value in zip(columns, values, strict=True):
+                if name not in counts or value is None:
+                    continue
+                if name in MULTI_FIELDS:
+                    for item in unpack(value):
+                        counts[name][item] += count
+                else:
+                    counts[name][value] += count
+        buckets = {
             name: [
                 FacetBucket(value=value, count=count)
                 for value, count in sorted(counter.items(), key=_bucket_order)[:FACET_BUCKETS]
             ]
             for name, counter in counts.items()
         }
+        return total, buckets
 
     @staticmethod
     def _highlight(

@@ -105,6 +105,8 @@ def test_schedule_lists_a_crawl_and_a_takedown_job_per_scheduled_source(tmp_path
     lines = result.stdout.splitlines()
     assert any(line.startswith("crawl:sandbox-bazaar") and "6:00:00" in line for line in lines)
     assert any(line.startswith("takedowns:sandbox-bazaar") and "1 day" in line for line in lines)
+    assert any(line.startswith("clusters ") and "1:00:00" in line for line in lines)
+    assert not any(line.startswith("outbox") for line in lines)  # no Elasticsearch here
 
 
 def test_crawl_refuses_bad_requests_with_one_line(tmp_path: Path) -> None:

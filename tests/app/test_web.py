@@ -59,6 +59,36 @@ def test_search_page_and_api_find_chinese_text(client: TestClient) -> None:
     assert api["results"][0]["title"][:30] in page
 
 
+def test_api_search_filters_facets_and_highlights(client: TestClient) -> None:
+    params = [("q", "象牙"), ("tier", "high"), ("tier", "medium"), ("facets", "tier")]
+    params += [("facets", "language"), ("sort", "risk"), ("limit", "5")]
+    found = client.get("/api/search", params=params).json()
+    assert found["total"] >= found["count"] == len(found["results"]) > 0
+    assert {r["tier"] for r in found["results"]} <= {"high", "medium"}
+    risks = [r["risk"] for r in found["results"]]
+    assert risks == sorted(risks, reverse=True)
+    assert sum(b["count"] for b in found["facets"]["tier"]) == found["total"]
+    assert {b["value"] for b in found["facets"]["tier"]} <= {"high", "medium"}
+    fragments = [f for r in found["results"] for fs in r["highlights"].values() for f in fs]
+    assert any("<mark>" in f for f in fragments)
+
+
+def test_api_search_refuses_bad_filters(client: TestClient) -> None:
+    assert client.get("/api/search", params={"appendix": "IV"}).status_code == 422
+    assert client.get("/api/search", params={"sort": "cheapest"}).status_code == 422
+    assert client.get("/api/search", params={"nonsense": "1"}).status_code == 422
+
+
+def test_search_page_shows_facets_and_narrows_by_them(client: TestClient) -> None:
+    page = client.get("/search", params={"q": "象牙"}).text
+    assert "<mark>" in page
+    link = re.search(r'href="(/search\?[^"]*tier=high)"', page)
+    assert link is not None
+    narrowed = client.get(link.group(1).replace("&amp;", "&")).text
+    assert "象牙" in narrowed
+    assert "result" in narrowed
+
+
 def test_unknown_listing_is_404(client: TestClient) -> None:
     assert client.get("/listings/nope:1").status_code == 404
     assert client.get("/api/listings/nope:1").status_code == 404

@@ -15,7 +15,7 @@ from indexer.search import SearchQuery, SearchResult
 from indexer.search.service import search
 from wildwatch.search_index import IndexSettings, search_backend
 
-__all__ = ["ReviewsDep", "SearcherDep", "StoreDep", "TemplatesDep"]
+__all__ = ["ReviewsDep", "SearcherDep", "SessionDep", "StoreDep", "TemplatesDep"]
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -49,6 +49,7 @@ def get_templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates
 
 
+SessionDep = Annotated[Session, Depends(get_session)]
 StoreDep = Annotated[ListingStore, Depends(get_store)]
 ReviewsDep = Annotated[ReviewStore, Depends(get_reviews)]
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -12,12 +12,14 @@ from indexer.search import FacetBucket, SearchQuery
 from indexer.search.query import MAX_QUERY_CHARS
 
 __all__ = [
+    "GraphOut",
     "ListingSummary",
     "ReviewRequest",
     "ReviewResponse",
     "SearchParams",
     "SearchResponse",
     "SearchResultSummary",
+    "SellerClusterOut",
     "StoreSummary",
     "summarize",
 ]
@@ -85,6 +87,27 @@ class SearchResponse(BaseModel):
     results: list[SearchResultSummary]
     facets: dict[str, list[FacetBucket]]
     took_ms: float
+
+
+class SellerClusterOut(BaseModel):
+    id: str
+    accounts: list[str]
+    platforms: list[str]
+    listings: int
+    flagged: int
+    #: Contacts (``kind:value``) that two or more of its accounts give.
+    shared_contacts: list[str]
+    top_risk: float | None
+
+
+class GraphOut(BaseModel):
+    """A network for drawing: nodes (accounts, contacts, repost clusters) and links.
+
+    Attribute values are listing text: escape them before showing them.
+    """
+
+    nodes: list[dict[str, Any]]
+    links: list[dict[str, Any]]
 
 
 class StoreSummary(BaseModel):

@@ -63,7 +63,7 @@ WORDS: dict[str, set[str]] = {
     "gading gajah": {"bazaar:id-ivory"},
     "ivory": IVORY,
     "IVOIRE": {"shop:fr-bracelet"},
-    "defense elephant": {"bazaar:fr-tusk"},
+    "defense sculptee": {"bazaar:fr-tusk"},
     "Défense d'éléphant": {"bazaar:fr-tusk"},
     "marfil": {"shop:es-bracelet"},
     "marfim": {"shop:pt-bracelet"},
@@ -127,7 +127,7 @@ def test_title_words_rank_above_description_words(backend: Searcher) -> None:
         ("ivory NOT dress", set()),
         ("NEAR(ivory horn)", {"shop:en-syntax"}),
         ("title:antique", {"shop:en-syntax"}),
-        ("{title}: ivory", {"shop:en-syntax"}),
+        ("{ivory}", IVORY),
         ("***", set()),
         ("ivory AND (", {"shop:en-syntax"}),
     ],
@@ -388,7 +388,7 @@ def test_hostile_text_comes_back_escaped_with_marks(backend: Searcher) -> None:
         ("งาช้าง", "feed:th-bangle", "title", "งาช้าง"),
         ("nga voi", "bazaar:vi-bangle", "title", "ngàvoi"),
         ("sung te giac", "bazaar:vi-horn", "title", "sừngtêgiác"),
-        ("defense elephant", "bazaar:fr-tusk", "title", "Défenseéléphant"),
+        ("defense sculptee", "bazaar:fr-tusk", "title", "Défensesculptée"),
     ],
 )
 def test_highlights_mark_the_original_words(

@@ -49,7 +49,8 @@ def _save(database: Database, *listings: Listing) -> None:
 
 def _ids(database: Database, **fields: Any) -> list[str]:
     with database.session() as session:
-        result = search(session, SqliteBackend(session), SearchQuery(limit=100, **fields))
+        query = SearchQuery(**{"limit": 100, **fields})
+        result = search(session, SqliteBackend(session), query)
     return [hit.listing.id for hit in result.hits]
 
 
@@ -59,7 +60,7 @@ def _index_state(database: Database) -> list[list[tuple[Any, ...]]]:
             [tuple(row) for row in conn.execute(text(sql))]
             for sql in (
                 "SELECT * FROM idx_docs ORDER BY doc",
-                "SELECT * FROM idx_facets ORDER BY doc, field, value",
+                "SELECT * FROM idx_tag_docs ORDER BY tag",
                 "SELECT rowid, * FROM idx_fts ORDER BY rowid",
             )
         ]
@@ -91,7 +92,9 @@ def test_listings_leave_the_index(sqlite_database: Database) -> None:
         session.execute(text("DELETE FROM listings WHERE id = 'bazaar:2'"))
         SqliteIndex(session).refresh(["bazaar:2"])
     assert _ids(sqlite_database, text="ivory") == ["bazaar:3"]
-    assert [len(rows) for rows in _index_state(sqlite_database)] == [1, 0, 1]
+    docs, tag_docs, fts = _index_state(sqlite_database)
+    assert (len(docs), len(fts)) == (1, 1)
+    assert ("*", 1) in tag_docs
 
 
 def test_hits_the_store_no_longer_has_are_left_out(sqlite_database: Database) -> None:
@@ -108,6 +111,29 @@ def test_hits_the_store_no_longer_has_are_left_out(sqlite_database: Database) ->
         }
         result = search(session, backend, SearchQuery(text="ivory"))
     assert [hit.listing.id for hit in result.hits] == ["bazaar:1"]
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_equal_scores_are_ordered_by_id_across_pages(
+    sqlite_database: Database, descending: bool
+) -> None:
+    # Reposts: the same words, so the same score; one listing says them twice.
+    _save(
+        sqlite_database,
+        *(_listing(key, "ivory bangle") for key in ("c", "a", "d", "b")),
+        _listing("e", "ivory ivory bangle"),
+    )
+    full = _ids(sqlite_database, text="ivory bangle", descending=descending)
+    paged = [
+        i
+        for offset in range(5)
+        for i in _ids(
+            sqlite_database, text="ivory bangle", descending=descending, limit=1, offset=offset
+        )
+    ]
+    same = ["bazaar:a", "bazaar:b", "bazaar:c", "bazaar:d"]
+    assert full == paged
+    assert full == (["bazaar:e", *same] if descending else [*same, "bazaar:e"])
 
 
 def test_rebuild_gives_the_same_answers(sqlite_database: Database) -> None:

@@ -8,14 +8,18 @@ from fastapi import APIRouter, HTTPException, Query
 
 from crawler.listing import Listing
 from indexer import UnknownListingError
-from wildwatch.web.deps import ReviewsDep, SearcherDep, StoreDep
+from indexer.clusters.graph import graph_json, seller_graph
+from indexer.clusters.sellers import seller_cluster_summaries
+from wildwatch.web.deps import ReviewsDep, SearcherDep, SessionDep, StoreDep
 from wildwatch.web.schemas import (
+    GraphOut,
     ListingSummary,
     ReviewRequest,
     ReviewResponse,
     SearchParams,
     SearchResponse,
     SearchResultSummary,
+    SellerClusterOut,
     StoreSummary,
     summarize,
 )
@@ -81,6 +85,26 @@ def search(params: Annotated[SearchParams, Query()], searcher: SearcherDep) -> S
         facets=result.facets,
         took_ms=result.took_ms,
     )
+
+
+@router.get("/clusters", response_model=list[SellerClusterOut])
+def seller_clusters(
+    session: SessionDep,
+    min_accounts: Annotated[int, Query(ge=1, le=1000)] = 2,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[SellerClusterOut]:
+    """Seller clusters (accounts tied by shared contacts or reposts), largest first."""
+    summaries = seller_cluster_summaries(session, min_accounts=min_accounts)
+    return [SellerClusterOut.model_validate(s.to_dict()) for s in summaries[:limit]]
+
+
+@router.get("/clusters/{cluster_id}/graph", response_model=GraphOut)
+def seller_cluster_graph(cluster_id: str, session: SessionDep) -> GraphOut:
+    """One seller cluster as a network: accounts, the contacts they share, their reposts."""
+    graph = seller_graph(session, cluster=cluster_id)
+    if graph.number_of_nodes() == 0:
+        raise HTTPException(status_code=404, detail="no such seller cluster")
+    return GraphOut.model_validate(graph_json(graph))
 
 
 @router.get("/stats", response_model=StoreSummary)
