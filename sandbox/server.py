@@ -391,9 +391,11 @@ def run_sandbox(
 ) -> None:
     """Serve the Bazaar marketplace on `host`:`port` until interrupted (Ctrl-C)."""
     server = SandboxServer(host, port, seed=seed, size=size)
-    server.start()
-    logger.info("sandbox marketplace at %s/", server.url)
+    # Started inside the try: a Ctrl-C that lands while the serving thread is starting
+    # must still stop it, or that thread keeps the process alive.
     try:
+        server.start()
+        logger.info("sandbox marketplace at %s/", server.url)
         server.wait()
     except KeyboardInterrupt:
         logger.info("sandbox marketplace stopping")

@@ -132,9 +132,9 @@ def sandbox(host: str, port: int, seed: int, site: str) -> None:
     from sandbox import SandboxServer, site_factory
 
     server = SandboxServer(host=host, port=port, seed=seed, site_factory=site_factory(site))
-    server.start()
-    click.echo(f"sandbox {site} at {server.url}/   (Ctrl-C to stop)")
-    try:
+    try:  # started inside: a Ctrl-C during start-up must stop the serving thread too
+        server.start()
+        click.echo(f"sandbox {site} at {server.url}/   (Ctrl-C to stop)")
         server.wait()
     except KeyboardInterrupt:
         pass
