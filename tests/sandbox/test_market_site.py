@@ -407,7 +407,12 @@ def test_run_sandbox_serves_until_interrupted() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    code = f"from sandbox import run_sandbox; run_sandbox('127.0.0.1', {port}, seed=3, size=40)"
+    # A child inherits an ignored SIGINT from its parent (a background job, a test runner
+    # whose earlier tests changed it): give it Python's own Ctrl-C handling back.
+    code = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        f"from sandbox import run_sandbox; run_sandbox('127.0.0.1', {port}, seed=3, size=40)"
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-c", code],
