@@ -407,10 +407,11 @@ def test_run_sandbox_serves_until_interrupted() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    # A child inherits an ignored SIGINT from its parent (a background job, a test runner
-    # whose earlier tests changed it): give it Python's own Ctrl-C handling back.
+    # A child inherits an ignored or blocked SIGINT from its parent (a background job, a
+    # test runner whose earlier tests changed it): give it Python's own Ctrl-C handling.
     code = (
         "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
         f"from sandbox import run_sandbox; run_sandbox('127.0.0.1', {port}, seed=3, size=40)"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
