@@ -6,8 +6,10 @@ there); this module turns those files into immutable :class:`Term` and
 
 - ``terms.jsonl``: one ``{"term", "lang", "kind", "concept", "weight", ...}`` per line;
   optional ``implies`` (a species key), ``needs_species`` (a part such as "bone" that
-  says little without a species), ``match`` (``word`` or ``substring``) and
-  ``accents`` (``exact``: the accents must match too).
+  says little without a species), ``needs_goods`` (a look-alike word such as
+  "colour" that only counts right next to a wildlife word: "colour ivory", not
+  "colour is true"), ``match`` (``word`` or ``substring``) and ``accents``
+  (``exact``: the accents must match too).
 - ``species.json``: curated species with CITES appendix and names per language; every
   name becomes a ``species`` term.
 - ``cites_checklist.txt``: scientific names and appendices derived from the CITES
@@ -21,6 +23,10 @@ there); this module turns those files into immutable :class:`Term` and
   already a curated name or a term, never one on the deny list, and for plants only
   the timber and agarwood genera. Common names of a curated taxon name the curated entry.
 - ``fold.json``: the tables :mod:`classifiers.normalize` applies.
+
+Terms of kind ``negation`` ("not", "sin", 不是) mean nothing alone: the matcher joins
+one to the look-alike right after it into a genuineness claim ("sin imitaciones",
+不是树脂 say the goods are real).
 
 Product terms may carry a ``family`` (one of :data:`FAMILIES`), the product family
 later stages report metrics by.
@@ -64,7 +70,16 @@ COMMON_NAMES_FILE = "common_names.json"
 
 #: Kinds a term may have. ``claim`` is a genuineness or legality claim ("real",
 #: "with CITES permit"); ``news`` marks reporting rather than an offer.
-KINDS = ("species", "product", "code_word", "trade_context", "lookalike", "claim", "news")
+KINDS = (
+    "species",
+    "product",
+    "code_word",
+    "trade_context",
+    "lookalike",
+    "claim",
+    "news",
+    "negation",
+)
 #: Product families a ``product`` term may name (``family`` in terms.jsonl).
 FAMILIES = (
     "ivory",
@@ -107,6 +122,10 @@ class Term:
     weight: float
     implies: str | None = None
     needs_species: bool = False
+    # A generic look-alike word ("colour", 颜色, "warna") that says the goods are only
+    # coloured like wildlife when it stands next to a wildlife word ("warna ivory");
+    # alone it is the colour of anything ("颜色正", "warna merah bagus").
+    needs_goods: bool = False
     match: Match = "auto"
     accents: Accents = "plain"
     family: str | None = None
@@ -213,6 +232,7 @@ def _load_terms(path: Path, species: Mapping[str, SpeciesInfo]) -> Iterator[Term
         "weight",
         "implies",
         "needs_species",
+        "needs_goods",
         "match",
         "accents",
         "family",
@@ -241,6 +261,9 @@ def _load_terms(path: Path, species: Mapping[str, SpeciesInfo]) -> Iterator[Term
         needs_species = obj.get("needs_species", False)
         if not isinstance(needs_species, bool):
             raise _fail(path, number, "'needs_species' must be true or false")
+        needs_goods = obj.get("needs_goods", False)
+        if not isinstance(needs_goods, bool) or (needs_goods and obj["kind"] != "lookalike"):
+            raise _fail(path, number, "'needs_goods' must be true or false, on a lookalike term")
         family = obj.get("family")
         if family is not None and (obj["kind"] != "product" or family not in FAMILIES):
             raise _fail(path, number, f"'family' must be one of {FAMILIES} on a product term")
@@ -257,6 +280,7 @@ def _load_terms(path: Path, species: Mapping[str, SpeciesInfo]) -> Iterator[Term
             weight=_weight(obj.get("weight"), path, number, "weight"),
             implies=implies,
             needs_species=needs_species,
+            needs_goods=needs_goods,
             family=family,
             cover_for=cover_for,
             **_term_options(obj, path, number),

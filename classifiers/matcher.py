@@ -13,7 +13,18 @@ Overlapping hits are resolved by containment: a hit lying strictly inside a long
 one is dropped, so "tiger balm" (look-alike) hides "tiger", and "not resin" (a claim)
 hides "resin". A species name is hidden only by a longer species name or look-alike:
 in "mammoth ivory" the mammoth stays named, which stops plain "ivory" elsewhere in
-the listing from implying elephant.
+the listing from implying elephant. A species name that starts inside a product or
+code word and runs past its end is a misreading of where the words split: in 犀牛角雕杯
+(carved rhino-horn cup) 角雕 is not the harpy eagle.
+
+A negation right before a look-alike or a product turns it into its opposite: "nada
+de imitaciones", "kein Imitat", 不是树脂 claim the goods are genuine (one ``claim``
+hit, concept ``genuine``); "kein Elfenbein", "no ivory" say they only look like it
+(one ``lookalike`` hit, concept ``denied``).
+
+A look-alike word marked ``needs_goods`` ("colour", 颜色) is kept only when a word
+naming wildlife goods (a species, an animal product, a code word) stands right next
+to it: "warna ivory" is an ivory colour, "warna merah bagus" just a nice red.
 """
 
 from __future__ import annotations
@@ -33,6 +44,16 @@ _TOKEN_RE = re.compile(r"[0-9a-z\u00df-\u00f6\u00f8-\u024f\u1e00-\u1eff]+")
 # What may stand between two words of one phrase: spaces, hyphens, apostrophes.
 # Newlines, commas and full stops end a phrase.
 _GAP_RE = re.compile(r"[ \t\-'’_/&·]{1,3}")
+# What may stand between a negation and the look-alike it denies: "no es una copia".
+_NEGATED_RE = re.compile(
+    r"[ \t]{0,2}(?:(?:a|an|the|un|une|una|uno|um|uma|la|le|el|de|du|des|ein|eine|einen)"
+    r"[ \t]{1,2})?"
+)
+# A product the seller says the goods are not ("kein Elfenbein") is a look-alike cue as
+# strong as "resin"; concealment and code words still cancel it, as for any look-alike.
+_DENIED_WEIGHT = 0.75
+# What may stand between a colour word and the goods it names: "colour: ivory", 象牙色.
+_BESIDE_RE = re.compile(r"[ \t\-'’_/&·:：]{0,3}")
 _THAI_MARKS = frozenset(chr(c) for c in (0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F)))
 _KATAKANA = ("\u30a0", "\u30ff")
 _HIRAGANA = ("\u3040", "\u309f")
@@ -154,7 +175,12 @@ class TermMatcher:
                 found.extend((m.start(), m.end(), t) for t in self._latin_sub[m.group()])
         if self._first_re is not None:
             self._match_substrings(plain, found)
-        return self._resolve(found, normalized)
+        hits = _drop_straddling_species(self._resolve(found, normalized))
+        if any(h.term.kind == "negation" for h in hits):
+            hits = _negate_lookalikes(hits, normalized)
+        if any(h.term.needs_goods for h in hits):
+            hits = _keep_beside_goods(hits, normalized.text)
+        return hits
 
     def _match_words(
         self,
@@ -251,6 +277,82 @@ class TermMatcher:
             seen[ident] = len(hits)
             hits.append(_hit(term, start, end, normalized))
         return hits
+
+
+def _drop_straddling_species(hits: list[Hit]) -> list[Hit]:
+    """Drop species names that begin inside a product or code word and end beyond it."""
+    goods = [h for h in hits if h.term.kind in ("product", "code_word")]
+    if not goods:
+        return hits
+    return [
+        h
+        for h in hits
+        if h.term.kind != "species"
+        or not any(g.norm_start < h.norm_start < g.norm_end < h.norm_end for g in goods)
+    ]
+
+
+def _negate_lookalikes(hits: list[Hit], normalized: NormalizedText) -> list[Hit]:
+    """Join each negation to the look-alike or product right after it (a genuineness
+    claim, a look-alike); drop the negations that deny nothing the lexicon knows."""
+    text = normalized.text
+    negations = [h for h in hits if h.term.kind == "negation"]
+    out: list[Hit] = []
+    for hit in hits:
+        if hit.term.kind == "negation":
+            continue
+        denied_by = (
+            next(
+                (
+                    n
+                    for n in negations
+                    if n.norm_end <= hit.norm_start
+                    and _NEGATED_RE.fullmatch(text, n.norm_end, hit.norm_start)
+                ),
+                None,
+            )
+            if hit.term.kind in ("lookalike", "product")
+            else None
+        )
+        if denied_by is None:
+            out.append(hit)
+            continue
+        real = hit.term.kind == "lookalike"
+        opposite = Term(
+            term=f"{denied_by.term.term} {hit.term.term}",
+            lang=hit.term.lang,
+            kind="claim" if real else "lookalike",
+            concept="genuine" if real else "denied",
+            weight=denied_by.term.weight if real else _DENIED_WEIGHT,
+        )
+        out.append(_hit(opposite, denied_by.norm_start, hit.norm_end, normalized))
+    return out
+
+
+def _names_goods(hit: Hit) -> bool:
+    term = hit.term
+    return term.kind in ("species", "code_word") or (
+        term.kind == "product" and term.concept != "object"
+    )
+
+
+def _keep_beside_goods(hits: list[Hit], text: str) -> list[Hit]:
+    """Drop ``needs_goods`` hits with no goods word next to them (`text`: the folded text)."""
+    goods = [h for h in hits if _names_goods(h)]
+
+    def beside(hit: Hit) -> bool:
+        for other in goods:
+            if other.norm_start >= hit.norm_end:
+                a, b = hit.norm_end, other.norm_start
+            elif other.norm_end <= hit.norm_start:
+                a, b = other.norm_end, hit.norm_start
+            else:
+                continue
+            if _BESIDE_RE.fullmatch(text, a, b):
+                return True
+        return False
+
+    return [h for h in hits if not h.term.needs_goods or beside(h)]
 
 
 def _hit(term: Term, start: int, end: int, normalized: NormalizedText) -> Hit:

@@ -17,7 +17,9 @@ Folding, in order:
    Chinese or Japanese next to Han or kana (``🐘牙`` -> ``象牙``), Thai next to Thai
    (``กำไล🐘`` -> ``กำไลงาช้าง``), Vietnamese in Vietnamese text (``Nanh 🐯`` ->
    ``nanh hổ``), otherwise English words padded as words of their own (``🐘 bangle``
-   -> `` ivory  bangle``). Every character of the word maps back to the emoji;
+   -> `` ivory  bangle``). Every character of the word maps back to the emoji. Next
+   to the words of a trade name an emoji can stand for another animal than its own:
+   🐦 is any bird, but ``🐦红`` is 鹤顶红 and ``🐦 ivory`` hornbill ivory;
 3. letters spaced or dotted apart are closed up: runs of single letters joined by one
    repeated separator (``i v o r y``, ``i-v-o-r-y``, ``h.ổ``), spaced words two spaces
    apart (``t ê  g i á c`` -> ``tê giác``), and Thai letters spaced or dotted apart
@@ -50,6 +52,7 @@ from classifiers.errors import LexiconError
 
 __all__ = [
     "DATA_DIR",
+    "EmojiInName",
     "FoldTables",
     "NormalizedText",
     "Normalizer",
@@ -103,6 +106,24 @@ _EMOJI_REACH = 4
 
 
 @dataclass(frozen=True, slots=True)
+class EmojiInName:
+    """An emoji that, written inside a trade name, stands for a particular animal.
+
+    Sellers put an animal's emoji where its name goes: 🐦 is any bird, but in 🐦红 it
+    replaces 鹤顶 of 鹤顶红 (hornbill casque) and in "🐦 ivory" the hornbill of
+    "hornbill ivory". The emoji is read so only when the next word is one of
+    ``before`` (and none of ``not_before``: 🐦红色 is a red colour) or the previous
+    word one of ``after``; ``words`` gives the animal's name by language code or by
+    script (``latin``, ``han``, ``thai``, ``vi``), ``latin`` being required.
+    """
+
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    not_before: tuple[str, ...]
+    words: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class FoldTables:
     """The character tables :class:`Normalizer` applies, as loaded from ``fold.json``.
 
@@ -110,7 +131,8 @@ class FoldTables:
     words for Han (Chinese and Japanese), Thai and Vietnamese text, for the emoji
     that have one; ``emoji_by_language`` the words in one language, used when the
     caller knows the listing's language (the encoder reads "peau de léopard", not
-    "peau de leopard" in English). ``traditional_to_simplified`` merges the broad table derived from
+    "peau de leopard" in English); ``emoji_in_names`` the emoji that stand for another
+    animal inside a trade name. ``traditional_to_simplified`` merges the broad table derived from
     OpenCC with the hand-written domain table (which wins).
     """
 
@@ -127,6 +149,7 @@ class FoldTables:
     emoji_by_language: Mapping[str, Mapping[str, str]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    emoji_in_names: Mapping[str, EmojiInName] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def load(cls, data_dir: str | Path | None = None) -> FoldTables:
@@ -185,6 +208,11 @@ class FoldTables:
             name: char_map(table, f"emoji_by_language.{name}")
             for name, table in by_language.items()
         }
+        in_names = {
+            char: _emoji_in_name(path, char, entry)
+            for char, entry in raw.get("emoji_in_names", {}).items()
+            if not char.startswith("_")
+        }
         # One character to one: a longer replacement would break the offset map's
         # fast path and a shorter one would lose characters.
         hand = char_map(
@@ -205,6 +233,7 @@ class FoldTables:
             emoji=emoji,
             emoji_by_script=MappingProxyType(scripts),
             emoji_by_language=MappingProxyType(languages),
+            emoji_in_names=MappingProxyType(in_names),
         )
 
 
@@ -313,7 +342,9 @@ class Normalizer:
         self._strip_table = self._build_strip_table()
         emoji = sorted(
             set(tables.emoji).union(
-                *tables.emoji_by_script.values(), *tables.emoji_by_language.values()
+                tables.emoji_in_names,
+                *tables.emoji_by_script.values(),
+                *tables.emoji_by_language.values(),
             )
         )
         self._emoji_re = (
@@ -327,6 +358,10 @@ class Normalizer:
         self._emoji_words_by_language = {
             lang: {char: self._fold_word(word) for char, word in table.items()}
             for lang, table in tables.emoji_by_language.items()
+        }
+        self._emoji_in_names = {
+            char: _NameContext(name, self._fold_word)
+            for char, name in tables.emoji_in_names.items()
         }
 
     @classmethod
@@ -421,7 +456,13 @@ class Normalizer:
                 if vietnamese is None:
                     vietnamese = _is_vietnamese(original, text)
                 script = "vi" if vietnamese else "latin"
-            word = in_language.get(m.group()) or self._emoji_words.get(script, {}).get(m.group())
+            in_name = self._emoji_in_names.get(m.group())
+            if in_name is not None and in_name.fits(text, i):
+                word = in_name.word(lang, script)
+            else:
+                word = in_language.get(m.group()) or self._emoji_words.get(script, {}).get(
+                    m.group()
+                )
             if word and script in ("han", "thai"):
                 # Written inside the word, without spaces; drop what the seller
                 # already wrote next to it: 🐘牙 -> 象牙, not 象牙牙.
@@ -571,6 +612,68 @@ class Normalizer:
                 if len(base) == 1 and base != char and base.isascii():
                     table[codepoint] = base
         return table
+
+
+class _NameContext:
+    """An :class:`EmojiInName` compiled: does an emoji at ``i`` sit inside the name?"""
+
+    __slots__ = ("_after", "_before", "_words")
+
+    def __init__(self, name: EmojiInName, fold: Any) -> None:
+        def either(words: Sequence[str]) -> str:
+            return "|".join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))
+
+        unless = f"(?! ?(?:{either(name.not_before)}))" if name.not_before else ""
+        # A Latin word must end there ("ivory", not "ivorytone"); Han and Thai run on.
+        self._before = (
+            re.compile(f"{unless} ?(?:{either(name.before)})(?![{_LETTERS}])")
+            if name.before
+            else None
+        )
+        self._after = (
+            re.compile(f"(?<![{_LETTERS}])(?:{either(name.after)}) ?$") if name.after else None
+        )
+        self._words = {key: fold(word) for key, word in name.words.items()}
+
+    def fits(self, text: str, i: int) -> bool:
+        if self._before is not None and self._before.match(text, i + 1):
+            return True
+        return self._after is not None and self._after.search(text, max(0, i - 32), i) is not None
+
+    def word(self, lang: str | None, script: str) -> str:
+        return self._words.get(lang or "") or self._words.get(script) or self._words["latin"]
+
+
+def _emoji_in_name(path: Path, char: str, entry: Any) -> EmojiInName:
+    """Check one ``emoji_in_names`` entry of ``fold.json``."""
+
+    def words(key: str) -> tuple[str, ...]:
+        value = entry.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(w, str) and w for w in value):
+            raise LexiconError(f"{path}: emoji_in_names.{char}.{key} must be a list of words")
+        return tuple(value)
+
+    if len(char) != 1 or not isinstance(entry, dict):
+        raise LexiconError(f"{path}: 'emoji_in_names' must map single characters to objects")
+    names = entry.get("words")
+    if (
+        not isinstance(names, dict)
+        or "latin" not in names
+        or not all(isinstance(v, str) and v.strip() for v in names.values())
+    ):
+        raise LexiconError(
+            f"{path}: emoji_in_names.{char}.words must map languages or scripts to words, "
+            "'latin' included"
+        )
+    before = words("before")
+    if not before and not entry.get("after"):
+        raise LexiconError(f"{path}: emoji_in_names.{char} needs 'before' or 'after' words")
+    return EmojiInName(
+        before=before,
+        after=words("after"),
+        not_before=words("not_before"),
+        words=MappingProxyType(dict(names)),
+    )
 
 
 def _emoji_script(text: str, at: int) -> str:

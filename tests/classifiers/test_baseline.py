@@ -272,6 +272,80 @@ def test_code_word_offer_outranks_honest_lookalikes(clf: BaselineClassifier) -> 
         assert result.risk < offer.risk - 0.3, title
 
 
+@pytest.mark.parametrize(
+    ("offer", "colour_name"),
+    [
+        ("鶴頂紅雕刻手牌，顏色正，實拍", "象牙顏色 窗簾"),
+        ("Paruh rangkong gading ukir, warna merah bagus. DM harga", "cat tembok warna ivory 5 kg"),
+        ("Pulsera de marfil tallada, color natural, 300 €", "suelo laminado color palisandro"),
+        ("Bracelet en ivoire sculpté, belle couleur, 300 €", "Rideau en lin, couleur : ivoire"),
+    ],
+)
+def test_a_colour_word_is_a_lookalike_only_next_to_the_wildlife_word(
+    clf: BaselineClassifier, offer: str, colour_name: str
+) -> None:
+    # "The colour is right" is said of real casque and ivory too; only "colour
+    # ivory" says the goods merely look like it.
+    assert not any(h.kind == "lookalike" for h in clf.matcher(offer))
+    assert any(h.term.concept == "colour" for h in clf.matcher(colour_name))
+    real, honest = clf.classify(offer), clf.classify(colour_name)
+    assert real.flagged, real
+    assert not honest.flagged
+    assert honest.risk < real.risk - 0.3
+
+
+@pytest.mark.parametrize(
+    ("text", "denied"),
+    [
+        ("Compro garras de jaguar, nada de imitaciones, pago bien", "nada de imitaciones"),
+        ("象牙手镯 不是树脂 私聊", "不是树脂"),
+        ("Gelang gading asli bukan resin, DM harga", "bukan resin"),
+        ("Kamm aus Schildpatt, kein Imitat, 90 €", "kein Imitat"),
+    ],
+)
+def test_a_denied_lookalike_is_a_claim_that_the_goods_are_real(
+    clf: BaselineClassifier, text: str, denied: str
+) -> None:
+    result = clf.classify(text)
+    assert result.flagged, result
+    at = text.index(denied)
+    assert any(
+        r.kind == "claim" and (r.start, r.end) == (at, at + len(denied)) for r in result.reasons
+    ), result.reasons
+    assert not any(r.kind == "lookalike" for r in result.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Elefant Figur aus Harz, kein Elfenbein",
+        "Resin tiger statue, no ivory, no bone",
+        "Figurine éléphant, pas d'ivoire, résine peinte",
+        "Pulsera estilo marfil, sin marfil real, hecha de hueso sintético",
+    ],
+)
+def test_a_denied_product_is_a_lookalike(clf: BaselineClassifier, text: str) -> None:
+    result = clf.classify(text)
+    assert not result.flagged, result
+    assert not any(h.kind == "negation" for h in clf.matcher(text))
+
+
+def test_a_negation_denying_nothing_changes_nothing(clf: BaselineClassifier) -> None:
+    offer = "Real ivory bangle, discreet shipping"
+    assert clf.classify(f"No returns. {offer}").risk == pytest.approx(
+        clf.classify(offer).risk, abs=0.01
+    )
+
+
+def test_a_species_name_across_a_product_word_is_not_read(clf: BaselineClassifier) -> None:
+    # 犀牛角 | 雕杯 (carved rhino-horn cup), not 犀牛 | 角雕 (harpy eagle) | 杯.
+    result = clf.classify("犀牛角雕杯，老件")
+    assert [s.name for s in result.species] == ["Rhinoceros"]
+    assert [s.name for s in clf.classify("角雕标本 出售").species] == [
+        "Harpy eagle and Philippine eagle"
+    ]
+
+
 def test_faux_next_to_explicit_illegal_cues_does_not_hide_the_offer(
     clf: BaselineClassifier,
 ) -> None:
@@ -385,6 +459,24 @@ def test_an_unknown_implied_species_is_named(tmp_path: Path) -> None:
     with (data / "terms.jsonl").open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(bad) + "\n")
     with pytest.raises(LexiconError, match="unknown species 'unicorn'"):
+        BaselineClassifier(data)
+
+
+def test_needs_goods_is_only_for_lookalikes(tmp_path: Path) -> None:
+    data = copy_data(tmp_path)
+    bad = {"term": "hue", "lang": "en", "kind": "product", "concept": "x", "weight": 0.5}
+    with (data / "terms.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({**bad, "needs_goods": True}) + "\n")
+    with pytest.raises(LexiconError, match="'needs_goods'"):
+        BaselineClassifier(data)
+
+
+def test_an_emoji_name_without_an_english_word_is_named(tmp_path: Path) -> None:
+    data = copy_data(tmp_path)
+    fold = json.loads((data / "fold.json").read_text(encoding="utf-8"))
+    del fold["emoji_in_names"]["🐦"]["words"]["latin"]
+    (data / "fold.json").write_text(json.dumps(fold, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"fold\.json: emoji_in_names\.🐦\.words .*'latin'"):
         BaselineClassifier(data)
 
 

@@ -53,9 +53,6 @@ EMOJI_EXCEPTIONS = {
         "'🐘 white bangle' folds to 'ivory white bangle', and 'ivory white' is a colour "
         "look-alike in the lexicon; the seller combined the emoji with a code word"
     ),
-    "ev-zh-Hant-254228fba0": (
-        "'🐦紅' (bird + red) is a code for 鶴頂紅 (hornbill casque): a code word, not a fold"
-    ),
     "ev-th-c963213fde": (
         "🐦 is any bird (นก); reading it as hornbill (นกเงือก) would flag every bird "
         "listing (here the disguise scores higher than the plain form)"

@@ -7,6 +7,7 @@ import unicodedata
 import pytest
 
 from classifiers import NormalizedText, normalize
+from classifiers.normalize import default_normalizer
 
 # (original, folded view that must appear, the original text behind it)
 DISGUISES = [
@@ -119,6 +120,38 @@ def test_leet_needs_a_word_mixing_letters_and_digits() -> None:
 def test_emoji_becomes_a_separate_concept_word() -> None:
     nt = normalize("🐘ivory🦏horn")
     assert nt.text.split() == ["ivory", "ivory", "rhino", "horn", "horn"]
+
+
+@pytest.mark.parametrize(
+    ("original", "folded"),
+    [
+        ("🐦紅雕刻手牌", "鹤顶红雕刻手牌"),  # the crane of 鹤顶红 (hornbill casque)
+        ("🐦頂紅手串", "鹤顶红手串"),
+        ("🐦 ivory carving", "helmeted hornbill  ivory carving"),
+        ("Gelang 🐦 gading", "helmeted hornbill  gading"),
+        ("gading 🐦 ukir", "gading  helmeted hornbill"),
+    ],
+)
+def test_a_bird_inside_a_casque_name_is_the_hornbill(original: str, folded: str) -> None:
+    nt = normalize(original)
+    assert folded in nt.text
+    start, end = find_span(nt, folded)
+    assert "🐦" in original[start:end]
+
+
+@pytest.mark.parametrize(
+    "original", ["🐦红色T恤", "🐦 feeder, red", "Kandang 🐦 murah", "🐦 ivorytone dress"]
+)
+def test_a_bird_elsewhere_stays_a_bird(original: str) -> None:
+    text = normalize(original).text
+    assert "hornbill" not in text and "鹤顶" not in text
+    assert "bird" in text or "鸟" in text
+
+
+def test_the_listing_language_names_the_hornbill() -> None:
+    fold = default_normalizer()
+    assert fold("🐦 gading ukir", "id").text.split()[:2] == ["rangkong", "gading"]
+    assert fold("🐦紅雕刻", "zh-Hant").text == "鹤顶红雕刻"
 
 
 def test_commas_between_han_characters_stay() -> None:
