@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -292,15 +292,7 @@ class SellerClusterSummary:
     top_risk: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "accounts": self.accounts,
-            "platforms": self.platforms,
-            "listings": self.listings,
-            "flagged": self.flagged,
-            "shared_contacts": self.shared_contacts,
-            "top_risk": self.top_risk,
-        }
+        return asdict(self)
 
 
 def seller_cluster_summaries(

@@ -19,7 +19,6 @@ __all__ = [
     "SearchParams",
     "SearchResponse",
     "SearchResultSummary",
-    "SellerClusterOut",
     "StoreSummary",
     "summarize",
 ]
@@ -87,17 +86,6 @@ class SearchResponse(BaseModel):
     results: list[SearchResultSummary]
     facets: dict[str, list[FacetBucket]]
     took_ms: float
-
-
-class SellerClusterOut(BaseModel):
-    id: str
-    accounts: list[str]
-    platforms: list[str]
-    listings: int
-    flagged: int
-    #: Contacts (``kind:value``) that two or more of its accounts give.
-    shared_contacts: list[str]
-    top_risk: float | None
 
 
 class GraphOut(BaseModel):

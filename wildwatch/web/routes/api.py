@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from crawler.listing import Listing
 from indexer import UnknownListingError
 from indexer.clusters.graph import graph_json, seller_graph
-from indexer.clusters.sellers import seller_cluster_summaries
+from indexer.clusters.sellers import SellerClusterSummary, seller_cluster_summaries
 from wildwatch.web.deps import ReviewsDep, SearcherDep, SessionDep, StoreDep
 from wildwatch.web.schemas import (
     GraphOut,
@@ -19,7 +19,6 @@ from wildwatch.web.schemas import (
     SearchParams,
     SearchResponse,
     SearchResultSummary,
-    SellerClusterOut,
     StoreSummary,
     summarize,
 )
@@ -87,15 +86,15 @@ def search(params: Annotated[SearchParams, Query()], searcher: SearcherDep) -> S
     )
 
 
-@router.get("/clusters", response_model=list[SellerClusterOut])
+@router.get("/clusters", response_model=list[SellerClusterSummary])
 def seller_clusters(
     session: SessionDep,
     min_accounts: Annotated[int, Query(ge=1, le=1000)] = 2,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[SellerClusterOut]:
+) -> list[SellerClusterSummary]:
     """Seller clusters (accounts tied by shared contacts or reposts), largest first."""
     summaries = seller_cluster_summaries(session, min_accounts=min_accounts)
-    return [SellerClusterOut.model_validate(s.to_dict()) for s in summaries[:limit]]
+    return summaries[:limit]
 
 
 @router.get("/clusters/{cluster_id}/graph", response_model=GraphOut)
