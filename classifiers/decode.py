@@ -22,6 +22,10 @@ specific code word, goods sold by weight, or an insistence that the bone is genu
 ("auténtica", "legítimo"), which nobody selling cow bone needs to make; and never when
 the listing asks the price of the honest product (``data/cover_prices.json``: a
 bone bracelet at 12 € is a bone bracelet).
+
+The rewrite can also leave words out: the matcher's unattached colour words ("颜色正",
+"warna merah bagus": a colour praised, not a look-alike named) are dropped, because
+the encoder reads a bare "colour" as the "ivory colour" look-alikes it learnt from.
 """
 
 from __future__ import annotations
@@ -146,12 +150,16 @@ class CodeWordDecoder:
             )
         return hit.kind == "code_word" and term.weight >= self.specific_weight
 
-    def __call__(self, text: str, hits: Iterable[Hit], lang: str | None) -> str:
-        """`text` with each of `hits` (spans into `text`) replaced by its meaning."""
+    def __call__(
+        self, text: str, hits: Iterable[Hit], lang: str | None, *, drop: Iterable[Hit] = ()
+    ) -> str:
+        """`text` with each of `hits` (spans into `text`) replaced by its meaning, and
+        each of `drop` left out."""
+        edits = [(h, self.meaning(h.term.cover_for or h.term.concept, lang)) for h in hits]
+        edits += [(h, "") for h in drop]
         pieces: list[str] = []
         last = 0
-        for hit in sorted(hits, key=lambda h: h.start):
-            word = self.meaning(hit.term.cover_for or hit.term.concept, lang)
+        for hit, word in sorted(edits, key=lambda e: e[0].start):
             if word is None or hit.start < last:
                 continue  # overlapping hits: the first one wins
             pieces += [text[last : hit.start], word]

@@ -48,7 +48,7 @@ from spacy.vocab import Vocab
 from classifiers.errors import LexiconError
 from classifiers.langid import UNDETERMINED, LanguageIdentifier
 from classifiers.lexicon import Lexicon, SpeciesInfo
-from classifiers.matcher import TermMatcher
+from classifiers.matcher import Hit, TermMatcher
 from classifiers.normalize import DATA_DIR, Normalizer
 
 __all__ = [
@@ -211,12 +211,18 @@ class LexiconExtractor:
         """The extractor for a data directory (default: the shipped one), loaded once."""
         return _lexicon_extractor(data_dir)
 
-    def find(self, text: str, lang: str | None = None) -> list[Entity]:
-        """Every species, product and code word the lexicon finds; `lang` is not needed."""
+    def find(
+        self, text: str, lang: str | None = None, *, hits: Sequence[Hit] | None = None
+    ) -> list[Entity]:
+        """Every species, product and code word the lexicon finds; `lang` is not needed.
+
+        `hits`: this extractor's matcher's hits in `text`, when the caller has them
+        already (the classifier matches each listing once).
+        """
         del lang  # listings mix languages: every language's terms are matched
         species = self.lexicon.species
         found: list[Entity] = []
-        for hit in self.matcher(text):
+        for hit in self.matcher(text) if hits is None else hits:
             term = hit.term
             emoji = True if hit.via_emoji else None
             if term.kind == "species":
@@ -1109,7 +1115,22 @@ class EntityComponent:
         return doc
 
 
+class LexiconComponent(EntityComponent):
+    """The lexicon's component: reads the term hits a caller put in ``doc.user_data``
+    (see :meth:`EntityRecognizer.entities`) instead of matching the text again."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        extractor = self.extractor
+        hits = doc.user_data.get(_HITS_KEY)
+        if hits is None or not isinstance(extractor, LexiconExtractor):
+            return super().__call__(doc)
+        lang = self.lang or _doc_lang(doc)
+        record_entities(doc, extractor.find(doc_text(doc), lang, hits=hits), self.spans_key)
+        return doc
+
+
 _TEXT_KEY = ("wildwatch", "text")
+_HITS_KEY = ("wildwatch", "hits")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # No listing has a word this long; text that does is hostile or garbage.
 _LONG_RUN_RE = re.compile(r"\S{500}")
@@ -1162,7 +1183,7 @@ def make_lexicon_entities(
     nlp: Language, name: str, data_dir: str | None, lang: str | None, spans_key: str
 ) -> EntityComponent:
     """SPECIES, PRODUCT and CODE_WORD entities from the lexicon under `data_dir`."""
-    return EntityComponent(
+    return LexiconComponent(
         lambda: LexiconExtractor.for_dir(data_dir), lang=lang, spans_key=spans_key
     )
 
@@ -1272,18 +1293,23 @@ class EntityRecognizer:
     Builds one blank pipeline per language on first use, with the four components
     sharing this recognizer's extractors. spaCy pipelines are not documented as
     thread-safe, so each thread gets its own pipelines; everything else is shared.
-    ``EntityRecognizer.default()`` is one for the shipped data.
+    ``EntityRecognizer.default()`` is one for the shipped data. A caller that matches
+    the lexicon itself hands its ``matcher`` over and passes the hits to
+    :meth:`entities`, so no text is matched twice.
     """
 
     def __init__(
         self,
         lexicon: Lexicon | None = None,
         *,
+        matcher: TermMatcher | None = None,
         contacts: ContactRules | None = None,
         identifier: LanguageIdentifier | None = None,
     ) -> None:
         self._lexicon = (
-            LexiconExtractor.for_dir(None) if lexicon is None else LexiconExtractor(lexicon)
+            LexiconExtractor.for_dir(None)
+            if lexicon is None
+            else LexiconExtractor(lexicon, matcher)
         )
         self.lexicon = self._lexicon.lexicon
         self._contacts = (
@@ -1317,8 +1343,11 @@ class EntityRecognizer:
         nlp.get_pipe("wildwatch_contact_entities").use(self._contacts)
         return nlp
 
-    def entities(self, text: str, lang: str | None = None) -> list[Entity]:
-        """Entities of `text` sorted by position; `lang` is identified when not given.
+    def entities(
+        self, text: str, lang: str | None = None, *, hits: Sequence[Hit] | None = None
+    ) -> list[Entity]:
+        """Entities of `text` sorted by position; `lang` is identified when not given;
+        `hits`, when given, are this recognizer's matcher's hits in `text`.
 
         Overlaps are resolved: a longer contact hides a shorter one (``WhatsApp
         +62 812...`` hides the bare number), contacts hide prices and quantities,
@@ -1340,6 +1369,8 @@ class EntityRecognizer:
         else:
             doc = nlp.make_doc(clean)
         doc.user_data[_TEXT_KEY] = clean  # known already: spare spaCy rebuilding it
+        if hits is not None and clean == text:  # the hits' offsets are into `text`
+            doc.user_data[_HITS_KEY] = hits
         doc = nlp(doc)
         entities = resolve_overlaps(doc._.wildwatch_entities, len(clean))
         if not has_surrogates:

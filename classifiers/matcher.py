@@ -24,7 +24,11 @@ hit, concept ``genuine``); "kein Elfenbein", "no ivory" say they only look like 
 
 A look-alike word marked ``needs_goods`` ("colour", 颜色) is kept only when a word
 naming wildlife goods (a species, an animal product, a code word) stands right next
-to it: "warna ivory" is an ivory colour, "warna merah bagus" just a nice red.
+to it: "warna ivory" is an ivory colour, "warna merah bagus" just a nice red. The
+ones dropped are still reported (:meth:`TermMatcher.matches`), so the encoder can be
+kept from reading them either: it places a bare "colour" near the "ivory colour"
+look-alikes it learnt from, and a seller praising the colour of real casque
+("颜色正") would pull the offer down.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from classifiers.errors import LexiconError
 from classifiers.lexicon import Term
 from classifiers.normalize import NormalizedText, Normalizer
 
-__all__ = ["Hit", "TermMatcher"]
+__all__ = ["Hit", "Matches", "TermMatcher"]
 
 # Latin tokens of folded text (lower-case; `plain` is ASCII, `text` keeps accents).
 _TOKEN_RE = re.compile(r"[0-9a-z\u00df-\u00f6\u00f8-\u024f\u1e00-\u1eff]+")
@@ -76,6 +80,14 @@ class Hit:
     def kind(self) -> str:
         """The reason kind: the term's kind, or ``emoji`` when an emoji stood for it."""
         return "emoji" if self.via_emoji else self.term.kind
+
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """The hits in one text, and the ``needs_goods`` words left out for naming no goods."""
+
+    hits: list[Hit]
+    unattached: list[Hit]
 
 
 def _is_latin_key(key: str) -> bool:
@@ -156,8 +168,15 @@ class TermMatcher:
         """Normalise `text` and return its hits, ordered by position."""
         return self.match(self.normalizer(text))
 
+    def matches(self, text: str) -> Matches:
+        """Like calling the matcher, plus the colour words dropped for standing alone."""
+        return self._matches(self.normalizer(text))
+
     def match(self, normalized: NormalizedText) -> list[Hit]:
         """Return the hits in already normalised text, ordered by position."""
+        return self._matches(normalized).hits
+
+    def _matches(self, normalized: NormalizedText) -> Matches:
         found: list[tuple[int, int, Term]] = []
         plain = normalized.plain
         tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(plain)]
@@ -179,8 +198,8 @@ class TermMatcher:
         if any(h.term.kind == "negation" for h in hits):
             hits = _negate_lookalikes(hits, normalized)
         if any(h.term.needs_goods for h in hits):
-            hits = _keep_beside_goods(hits, normalized.text)
-        return hits
+            return _keep_beside_goods(hits, normalized.text)
+        return Matches(hits, [])
 
     def _match_words(
         self,
@@ -336,8 +355,9 @@ def _names_goods(hit: Hit) -> bool:
     )
 
 
-def _keep_beside_goods(hits: list[Hit], text: str) -> list[Hit]:
-    """Drop ``needs_goods`` hits with no goods word next to them (`text`: the folded text)."""
+def _keep_beside_goods(hits: list[Hit], text: str) -> Matches:
+    """Set aside ``needs_goods`` hits with no goods word next to them (`text`: the folded
+    text)."""
     goods = [h for h in hits if _names_goods(h)]
 
     def beside(hit: Hit) -> bool:
@@ -352,7 +372,11 @@ def _keep_beside_goods(hits: list[Hit], text: str) -> list[Hit]:
                 return True
         return False
 
-    return [h for h in hits if not h.term.needs_goods or beside(h)]
+    kept: list[Hit] = []
+    unattached: list[Hit] = []
+    for hit in hits:
+        (kept if not hit.term.needs_goods or beside(hit) else unattached).append(hit)
+    return Matches(kept, unattached)
 
 
 def _hit(term: Term, start: int, end: int, normalized: NormalizedText) -> Hit:

@@ -79,6 +79,7 @@ class Parsed:
     entities: tuple[Entity, ...]
     language: str
     decoded: tuple[Hit, ...] = ()  # the code words read as their meaning
+    unattached: tuple[Hit, ...] = ()  # colour words naming no goods: the encoder skips them
 
 
 @dataclass(frozen=True)
@@ -105,15 +106,16 @@ class FeatureExtractor:
         self.encoder = encoder
         self.rules = rules or BaselineClassifier.default()
         self.languages = LanguageIdentifier.default()
-        self.entities = EntityRecognizer(self.rules.lexicon)
+        self.entities = EntityRecognizer(self.rules.lexicon, matcher=self.rules.matcher)
         self.decoder = decoder or CodeWordDecoder.load(self.rules.lexicon.data_dir)
         self.feature_names = feature_names(encoder.dim)
 
     def parse(self, item: ListingText) -> Parsed:
         text = item.text
-        hits = self.rules.matcher(text)
+        found = self.rules.matcher.matches(text)
+        hits = found.hits
         lang = item.lang or self.languages.identify(text).lang
-        entities = tuple(self.entities.entities(text, lang=lang))
+        entities = tuple(self.entities.entities(text, lang=lang, hits=hits))
         by_weight = any(
             e.label == "QUANTITY" and e.attrs.get("dimension") == "mass" for e in entities
         )
@@ -125,29 +127,38 @@ class FeatureExtractor:
         # the hits (and so the reasons) stay on the text as written.
         read = self.rules.matcher(self.decoder(text, decoded, lang)) if decoded else hits
         signals = self.rules.scorer.signals(read, price=item.price)
-        return Parsed(signals, tuple(hits), entities, lang, decoded)
+        return Parsed(signals, tuple(hits), entities, lang, decoded, tuple(found.unattached))
 
     def model_text(self, item: ListingText, parsed: Parsed) -> tuple[str, int]:
         """What the encoder reads of `item`, and how long its title part is.
 
         The encoder reads the folded text: spaced letters, homoglyphs, leetspeak,
         traditional characters are undone, emoji become words of the listing's
-        language and code words their meaning (:mod:`classifiers.decode`), so a
-        disguise moves the vector as little as it moves the rules. Runs of spaces
-        left where a disguise was removed are collapsed too: the tokenizer would
-        otherwise see "shark  fin" and "shark fin" differently.
+        language, code words their meaning and colour words that name no goods are
+        left out (:mod:`classifiers.decode`), so a disguise moves the vector as little
+        as it moves the rules. Runs of spaces left where a disguise was removed are
+        collapsed too: the tokenizer would otherwise see "shark  fin" and "shark fin"
+        differently.
         """
         fold = self.rules.normalizer
         lang = parsed.language
-        decode = parsed.decoded
+        decode, drop = parsed.decoded, parsed.unattached
         cut = len(item.title)  # hits' spans are into item.text: title, "\n", description
-        title = self.decoder(item.title, [h for h in decode if h.end <= cut], lang)
+        title = self.decoder(
+            item.title,
+            [h for h in decode if h.end <= cut],
+            lang,
+            drop=[h for h in drop if h.end <= cut],
+        )
         title = " ".join(fold(title, lang).text.split())
         if not item.description:
             return title, len(title)
         at = cut + 1
-        body_hits = [replace(h, start=h.start - at, end=h.end - at) for h in decode if h.end > at]
-        body = self.decoder(item.description, body_hits, lang)
+
+        def in_body(hits: tuple[Hit, ...]) -> list[Hit]:
+            return [replace(h, start=h.start - at, end=h.end - at) for h in hits if h.end > at]
+
+        body = self.decoder(item.description, in_body(decode), lang, drop=in_body(drop))
         body = " ".join(fold(body, lang).text.split())
         return (f"{title}\n{body}" if body else title), len(title)
 

@@ -61,11 +61,9 @@ def test_disguised_offers_score_within_a_tenth_of_their_plain_form(
         "traditional_chinese",
     ):
         assert per[technique]["within"] == per[technique]["n"], (technique, evasion["worst"])
-    # Emoji and code words stand for a product only by convention: a bird emoji is
-    # any bird, "ox bone" is also ox bone. (Known gap: see classifiers/MODEL_CARD.md.)
-    assert per["emoji"]["within"] / per["emoji"]["n"] >= 0.9, evasion["worst"]
-    assert per["code_word"]["within"] / per["code_word"]["n"] >= 0.9, evasion["worst"]
-    assert evasion["within_tolerance"] / evasion["n"] >= 0.97
+    # So are emoji and code words, read in the listing's context: every disguised
+    # offer scores within 0.1 of its plain form.
+    assert evasion["within_tolerance"] == evasion["n"], evasion["worst"]
     # Euphemisms no lexicon entry knows are reported, apart from the target.
     probe = per["unlisted_code_word"]
     assert probe["probe"] and probe["n"] >= 5

@@ -288,6 +288,9 @@ def test_a_colour_word_is_a_lookalike_only_next_to_the_wildlife_word(
     # ivory" says the goods merely look like it.
     assert not any(h.kind == "lookalike" for h in clf.matcher(offer))
     assert any(h.term.concept == "colour" for h in clf.matcher(colour_name))
+    # The colour word left out is reported, so the encoder can skip it too.
+    assert [h.term.concept for h in clf.matcher.matches(offer).unattached] == ["colour"]
+    assert clf.matcher.matches(colour_name).unattached == []
     real, honest = clf.classify(offer), clf.classify(colour_name)
     assert real.flagged, real
     assert not honest.flagged

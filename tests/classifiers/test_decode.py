@@ -76,6 +76,32 @@ def test_a_cover_name_with_trade_cues_is_read_as_what_it_hides(
 
 
 @pytest.mark.parametrize(
+    ("title", "description", "read_as"),
+    [
+        ("紅料 手牌", "紅料雕刻手牌，顏色正，實拍", "红料手牌\n红料雕刻手牌,正,实拍"),
+        ("白塑料手镯", "颜色正，包老", "象牙手镯\n正,包老"),
+        (
+            "Paruh rangkong",
+            "Paruh rangkong ukir, warna merah bagus",
+            "paruh rangkong\nparuh rangkong ukir, merah bagus",
+        ),
+        (
+            "Rideau en lin",
+            "Rideau en lin, couleur : ivoire",
+            "rideau en lin\nrideau en lin, couleur : ivoire",
+        ),
+        ("象牙顏色 窗簾", None, "象牙颜色窗帘"),
+    ],
+)
+def test_colour_words_that_name_no_goods_are_left_out(
+    extractor: FeatureExtractor, title: str, description: str | None, read_as: str
+) -> None:
+    # Praising the colour of real casque is not "ivory colour" paint; the encoder
+    # would read a bare "colour" as the look-alike it learnt from.
+    assert _model_text(extractor, title, description) == read_as
+
+
+@pytest.mark.parametrize(
     ("title", "description"),
     [
         ("Pulsera de hueso de vaca", "Hecha a mano en Oaxaca. Envío a todo el país"),

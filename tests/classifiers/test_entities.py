@@ -144,6 +144,24 @@ def test_listing_entities_in_each_language(recognizer: EntityRecognizer, lang: s
     assert not missing, (missing, sorted(found, key=str))
 
 
+@pytest.mark.parametrize("lang", sorted(EXAMPLES))
+def test_hits_handed_over_give_the_entities_matching_would(lang: str) -> None:
+    # The classifier matches each listing once and hands the hits over.
+    from classifiers import BaselineClassifier
+
+    rules = BaselineClassifier.default()
+    recognizer = EntityRecognizer(rules.lexicon, matcher=rules.matcher)
+    lexical = {"SPECIES", "PRODUCT", "CODE_WORD"}
+    text = EXAMPLES[lang][0]
+    for variant in (text, text + " \ud800 象牙"):  # a lone surrogate: spaCy's copy differs
+        handed = recognizer.entities(variant, lang, hits=rules.matcher(variant))
+        assert handed == recognizer.entities(variant, lang)
+        assert {e.label for e in handed} & lexical
+    # The hits are what is read (no second match), unless the text spaCy sees differs.
+    assert not {e.label for e in recognizer.entities(text, lang, hits=[])} & lexical
+    assert {e.label for e in recognizer.entities(text + " \ud800", lang, hits=[])} & lexical
+
+
 def test_language_is_identified_when_not_given(recognizer: EntityRecognizer) -> None:
     # "1.200" is twelve hundred in German: the identified language sets the decimal mark.
     entities = extract(recognizer, "Verkaufe Elfenbein, Gewicht 1.200 kg, VB")
