@@ -62,7 +62,13 @@ class HeadRegistry:
 
     def path_of(self, version: str) -> Path:
         path = self.heads / f"{version}.json"
-        if not path.is_file():
+        if (
+            not version
+            or path.name != f"{version}.json"  # a path, not a version name
+            or version.startswith(".")
+            or version.endswith(".report")  # the report beside a head is not one
+            or not path.is_file()
+        ):
             raise ClassifierError(f"no trained head {version!r} in {self.heads}")
         return path
 
@@ -106,7 +112,8 @@ class HeadRegistry:
         return version
 
     def activate(self, version: str) -> None:
-        self.path_of(version)
+        """Make `version` the active head; it must be one of the registry's and load."""
+        WildlifeHead.load(self.path_of(version))
         state = self._state()
         if state["active"] != version:
             state["history"].append(version)

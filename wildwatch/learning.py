@@ -2,8 +2,9 @@
 train``, ``wildwatch eval`` and ``wildwatch review``.
 
 A retrained head is compared with the active one on the corpus's fixed test split
-before it replaces it; the old one stays in the registry for ``wildwatch model
-rollback``.
+before it replaces it: overall F1 must not fall, and no language must fall below the
+target an investigator relies on; the old one stays in the registry for ``wildwatch
+model rollback``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from wildwatch.errors import InputError
 
 __all__ = [
     "TrainOutcome",
+    "activation_blockers",
     "record_review",
     "review_examples",
     "run_eval",
@@ -37,6 +39,11 @@ __all__ = [
 Progress = Callable[[str, int, int], None]
 #: A retrained head replaces the active one unless its test F1 falls by more than this.
 F1_TOLERANCE = 0.005
+#: ... or a language with at least LANGUAGE_MIN_N test listings falls below this F1
+#: (unless the active head was already as low there): a better average must not hide
+#: a language the unit working in it can no longer trust.
+LANGUAGE_F1_FLOOR = 0.90
+LANGUAGE_MIN_N = 50
 
 
 SANDBOX_TRAINING_SEED = 7
@@ -154,6 +161,25 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def activation_blockers(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
+    """Why a retrained head (test report `after`) must not replace the active one
+    (`before`, None when the two cannot be compared); empty when it may."""
+    blockers = []
+    if before is not None and after["overall"]["f1"] < before["overall"]["f1"] - F1_TOLERANCE:
+        blockers.append(f"test F1 {after['overall']['f1']:.4f} < {before['overall']['f1']:.4f}")
+    old = before["per_language"] if before is not None else {}
+    for lang, now in sorted(after["per_language"].items()):
+        if now["n"] < LANGUAGE_MIN_N or now["f1"] >= LANGUAGE_F1_FLOOR:
+            continue
+        was = old.get(lang)
+        if was is None or now["f1"] < was["f1"] - F1_TOLERANCE:
+            blockers.append(
+                f"{lang} F1 {now['f1']:.4f} < {LANGUAGE_F1_FLOOR:.2f}"
+                + (f" (active head {was['f1']:.4f})" if was is not None else "")
+            )
+    return blockers
+
+
 def run_train(
     config: AppConfig,
     *,
@@ -241,23 +267,21 @@ def run_train(
             review_rows=len(reviews),
             message=f"head written to {output}",
         )
-    better = before is None or after["overall"]["f1"] >= before["overall"]["f1"] - F1_TOLERANCE
-    activate = better or force
+    blockers = activation_blockers(before, after)
+    activate = not blockers or force
     registry = head_registry(config)
     previous = registry.active() or "the shipped head"
     version = registry.add(head, report=report, activate=activate)
     if activate:
         message = (
             f"head {version} is now active"
-            + ("" if better else " (forced)")
+            + ("" if not blockers else f" (forced: {'; '.join(blockers)})")
             + f"; {previous} stays for `wildwatch model rollback`"
         )
     else:
         message = (
-            f"head {version} kept but NOT activated: test F1 {after['overall']['f1']:.4f} "
-            f"< {before['overall']['f1']:.4f} of the active head (use --force to activate)"
-            if before
-            else f"head {version} kept but not activated"
+            f"head {version} kept but NOT activated: {'; '.join(blockers)} "
+            f"(`wildwatch model activate {version}` activates it anyway)"
         )
     return TrainOutcome(
         after=_summary(after),

@@ -1,7 +1,8 @@
 """Repost and seller clusters: near-duplicate listings and the accounts behind them.
 
 Run `RepostClusterer` then `SellerClusterer` in one session (the seller step reads the
-repost clusters); `seller_cluster_summaries` and `seller_graph` read what they stored.
+repost clusters), as `update_clusters` does; `seller_cluster_summaries` and
+`seller_graph` read what they stored.
 """
 
 from indexer.clusters.fingerprints import ContactKey, contacts_of, refresh_fingerprints
@@ -21,9 +22,11 @@ from indexer.clusters.sellers import (
     account_key,
     seller_cluster_summaries,
 )
+from indexer.clusters.update import ClusterUpdate, update_clusters
 
 __all__ = [
     "GRAPH_FORMATS",
+    "ClusterUpdate",
     "ContactKey",
     "GraphExportError",
     "HubTie",
@@ -39,5 +42,6 @@ __all__ = [
     "refresh_fingerprints",
     "seller_cluster_summaries",
     "seller_graph",
+    "update_clusters",
     "write_graph",
 ]

@@ -11,7 +11,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from crawler.listing import Classification
-from indexer import ListingStore
+from indexer import Database, ListingStore
+from indexer.clusters import seller_cluster_summaries
 from indexer.search import SearchQuery
 from indexer.search.service import search
 from indexer.search.sqlite import SqliteBackend
@@ -110,6 +111,16 @@ def test_demo_once_summary_matches_the_store(tmp_path: Path) -> None:
     assert summary["crawled"] == summary["store_listings"] >= 500
     assert summary["flagged"] == summary["store_flagged"] > 0
     assert sum(summary["by_tier"].values()) == summary["crawled"]
+    # Seller clusters are built, so the review app's cluster view is not empty: the
+    # sandbox's traders who post under two accounts are tied.
+    database = Database(f"sqlite:///{summary['db']}")
+    try:
+        with database.session() as session:
+            clusters = seller_cluster_summaries(session)
+    finally:
+        database.dispose()
+    assert summary["seller_clusters"] == len(clusters) > 0
+    assert summary["tied_accounts"] == sum(len(c.accounts) for c in clusters)
     # Running it again updates the same listings rather than adding copies.
     again = run_cli("demo", "--once", "--no-screenshots", data_dir=tmp_path)
     second = json.loads(again.stdout.splitlines()[-1])

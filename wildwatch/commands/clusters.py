@@ -75,17 +75,16 @@ def _run(
     cluster_id: str | None,
     min_size: int,
 ) -> None:
+    from indexer.clusters import seller_cluster_summaries, update_clusters
     from indexer.clusters.graph import seller_graph, write_graph
-    from indexer.clusters.reposts import RepostClusterer
-    from indexer.clusters.sellers import SellerClusterer, seller_cluster_summaries
     from wildwatch.commands.search import open_database
     from wildwatch.search_index import IndexSettings, sync
 
     settings = IndexSettings.from_env()
     database = open_database(config, settings)
     with database.session() as session:
-        reposts = RepostClusterer(session).update()
-        sellers = SellerClusterer(session).update()
+        update = update_clusters(session)
+    reposts, sellers = update.reposts, update.sellers
     click.echo(
         f"reposts: {reposts.clusters} cluster(s) of {reposts.clustered_listings} listing(s); "
         f"sellers: {sellers.clusters} cluster(s) of {sellers.tied_accounts} tied account(s) "
