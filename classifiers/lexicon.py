@@ -26,7 +26,8 @@ there); this module turns those files into immutable :class:`Term` and
 
 Terms of kind ``negation`` ("not", "sin", 不是) mean nothing alone: the matcher joins
 one to the look-alike right after it into a genuineness claim ("sin imitaciones",
-不是树脂 say the goods are real).
+不是树脂 say the goods are real). A negation marked ``follows`` comes after what it
+denies, as Japanese writes it (樹脂ではありません).
 
 Product terms may carry a ``family`` (one of :data:`FAMILIES`), the product family
 later stages report metrics by.
@@ -126,6 +127,8 @@ class Term:
     # coloured like wildlife when it stands next to a wildlife word ("warna ivory");
     # alone it is the colour of anything ("颜色正", "warna merah bagus").
     needs_goods: bool = False
+    # A negation written after the word it denies (Japanese ではない), not before it.
+    follows: bool = False
     match: Match = "auto"
     accents: Accents = "plain"
     family: str | None = None
@@ -233,6 +236,7 @@ def _load_terms(path: Path, species: Mapping[str, SpeciesInfo]) -> Iterator[Term
         "implies",
         "needs_species",
         "needs_goods",
+        "follows",
         "match",
         "accents",
         "family",
@@ -264,6 +268,9 @@ def _load_terms(path: Path, species: Mapping[str, SpeciesInfo]) -> Iterator[Term
         needs_goods = obj.get("needs_goods", False)
         if not isinstance(needs_goods, bool) or (needs_goods and obj["kind"] != "lookalike"):
             raise _fail(path, number, "'needs_goods' must be true or false, on a lookalike term")
+        follows = obj.get("follows", False)
+        if not isinstance(follows, bool) or (follows and obj["kind"] != "negation"):
+            raise _fail(path, number, "'follows' must be true or false, on a negation term")
         family = obj.get("family")
         if family is not None and (obj["kind"] != "product" or family not in FAMILIES):
             raise _fail(path, number, f"'family' must be one of {FAMILIES} on a product term")
@@ -281,6 +288,7 @@ def _load_terms(path: Path, species: Mapping[str, SpeciesInfo]) -> Iterator[Term
             implies=implies,
             needs_species=needs_species,
             needs_goods=needs_goods,
+            follows=follows,
             family=family,
             cover_for=cover_for,
             **_term_options(obj, path, number),

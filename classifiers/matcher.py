@@ -20,7 +20,8 @@ code word and runs past its end is a misreading of where the words split: in 犀
 A negation right before a look-alike or a product turns it into its opposite: "nada
 de imitaciones", "kein Imitat", 不是树脂 claim the goods are genuine (one ``claim``
 hit, concept ``genuine``); "kein Elfenbein", "no ivory" say they only look like it
-(one ``lookalike`` hit, concept ``denied``).
+(one ``lookalike`` hit, concept ``denied``). Japanese puts the negation after the
+noun: 樹脂ではありません ("it is not resin") is the same claim.
 
 A look-alike word marked ``needs_goods`` ("colour", 颜色) is kept only when a word
 naming wildlife goods (a species, an animal product, a code word) stands right next
@@ -53,6 +54,8 @@ _NEGATED_RE = re.compile(
     r"[ \t]{0,2}(?:(?:a|an|the|un|une|una|uno|um|uma|la|le|el|de|du|des|ein|eine|einen)"
     r"[ \t]{1,2})?"
 )
+# What may stand between a word and a negation that follows it: 樹脂製ではない.
+_NEGATED_AFTER_RE = re.compile(r"[ \t]{0,2}(?:製|品)?[ \t]{0,2}")
 # A product the seller says the goods are not ("kein Elfenbein") is a look-alike cue as
 # strong as "resin"; concealment and code words still cancel it, as for any look-alike.
 _DENIED_WEIGHT = 0.75
@@ -316,20 +319,22 @@ def _negate_lookalikes(hits: list[Hit], normalized: NormalizedText) -> list[Hit]
     claim, a look-alike); drop the negations that deny nothing the lexicon knows."""
     text = normalized.text
     negations = [h for h in hits if h.term.kind == "negation"]
+
+    def denies(negation: Hit, hit: Hit) -> bool:
+        if negation.term.follows:
+            return hit.norm_end <= negation.norm_start and bool(
+                _NEGATED_AFTER_RE.fullmatch(text, hit.norm_end, negation.norm_start)
+            )
+        return negation.norm_end <= hit.norm_start and bool(
+            _NEGATED_RE.fullmatch(text, negation.norm_end, hit.norm_start)
+        )
+
     out: list[Hit] = []
     for hit in hits:
         if hit.term.kind == "negation":
             continue
         denied_by = (
-            next(
-                (
-                    n
-                    for n in negations
-                    if n.norm_end <= hit.norm_start
-                    and _NEGATED_RE.fullmatch(text, n.norm_end, hit.norm_start)
-                ),
-                None,
-            )
+            next((n for n in negations if denies(n, hit)), None)
             if hit.term.kind in ("lookalike", "product")
             else None
         )
@@ -337,14 +342,16 @@ def _negate_lookalikes(hits: list[Hit], normalized: NormalizedText) -> list[Hit]
             out.append(hit)
             continue
         real = hit.term.kind == "lookalike"
+        after = denied_by.term.follows
+        first, last = (hit, denied_by) if after else (denied_by, hit)
         opposite = Term(
-            term=f"{denied_by.term.term} {hit.term.term}",
+            term=f"{first.term.term}{'' if after else ' '}{last.term.term}",
             lang=hit.term.lang,
             kind="claim" if real else "lookalike",
             concept="genuine" if real else "denied",
             weight=denied_by.term.weight if real else _DENIED_WEIGHT,
         )
-        out.append(_hit(opposite, denied_by.norm_start, hit.norm_end, normalized))
+        out.append(_hit(opposite, first.norm_start, last.norm_end, normalized))
     return out
 
 

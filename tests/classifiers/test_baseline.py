@@ -304,6 +304,9 @@ def test_a_colour_word_is_a_lookalike_only_next_to_the_wildlife_word(
         ("象牙手镯 不是树脂 私聊", "不是树脂"),
         ("Gelang gading asli bukan resin, DM harga", "bukan resin"),
         ("Kamm aus Schildpatt, kein Imitat, 90 €", "kein Imitat"),
+        # Japanese denies after the noun.
+        ("象牙 根付 樹脂ではありません 45,000円", "樹脂ではありません"),
+        ("べっ甲 かんざし、偽物ではない。12,000円", "偽物ではない"),
     ],
 )
 def test_a_denied_lookalike_is_a_claim_that_the_goods_are_real(
@@ -325,6 +328,7 @@ def test_a_denied_lookalike_is_a_claim_that_the_goods_are_real(
         "Resin tiger statue, no ivory, no bone",
         "Figurine éléphant, pas d'ivoire, résine peinte",
         "Pulsera estilo marfil, sin marfil real, hecha de hueso sintético",
+        "象の置物 樹脂製、象牙ではありません 1,200円",
     ],
 )
 def test_a_denied_product_is_a_lookalike(clf: BaselineClassifier, text: str) -> None:
@@ -338,6 +342,9 @@ def test_a_negation_denying_nothing_changes_nothing(clf: BaselineClassifier) -> 
     assert clf.classify(f"No returns. {offer}").risk == pytest.approx(
         clf.classify(offer).risk, abs=0.01
     )
+    # A Japanese negation denies the word before it, not the one after.
+    lookalike = "象牙風 置物 1,200円"
+    assert not clf.classify(f"返品ではなく交換のみ。{lookalike}").flagged
 
 
 def test_a_species_name_across_a_product_word_is_not_read(clf: BaselineClassifier) -> None:
@@ -465,12 +472,16 @@ def test_an_unknown_implied_species_is_named(tmp_path: Path) -> None:
         BaselineClassifier(data)
 
 
-def test_needs_goods_is_only_for_lookalikes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "value"), [("needs_goods", True), ("follows", True), ("follows", "yes")]
+)
+def test_term_options_are_only_for_their_kind(tmp_path: Path, option: str, value: object) -> None:
+    # needs_goods on look-alikes, follows on negations only; the file and line are named.
     data = copy_data(tmp_path)
     bad = {"term": "hue", "lang": "en", "kind": "product", "concept": "x", "weight": 0.5}
     with (data / "terms.jsonl").open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps({**bad, "needs_goods": True}) + "\n")
-    with pytest.raises(LexiconError, match="'needs_goods'"):
+        fh.write(json.dumps({**bad, option: value}) + "\n")
+    with pytest.raises(LexiconError, match=f"terms.jsonl:\\d+: '{option}'"):
         BaselineClassifier(data)
 
 
