@@ -535,3 +535,22 @@ def test_classifiers_import_no_crawler_runtime_or_app() -> None:
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        # Vietnamese is often typed without diacritics: a phrase with one meaning
+        # reads the same either way ...
+        ("nanh ho boc bac xua, 22tr, ib zalo", True),
+        ("can ban cao ho cot 100g, hang that", True),
+        ("tay gau say kho, ib gia", True),
+        # ... while a short word whose plain form is another word does not:
+        # răng hô (buck teeth), xương hỗ trợ (bone support), thuốc ho (cough syrup).
+        ("nieng rang ho cho be, bac si gioi", False),
+        ("thuoc ho cho be, canxi xuong ho tro", False),
+        ("vong nanh ho gia bang nhua, 100k", False),
+    ],
+)
+def test_unaccented_vietnamese(clf: BaselineClassifier, text: str, flagged: bool) -> None:
+    assert clf.classify(text).flagged is flagged, clf.classify(text)
