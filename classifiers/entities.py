@@ -1306,6 +1306,9 @@ class EntityRecognizer:
         contacts: ContactRules | None = None,
         identifier: LanguageIdentifier | None = None,
     ) -> None:
+        if matcher is not None and lexicon is None:
+            # The hits handed to `entities` must come from the lexicon entities are read in.
+            raise TypeError("a matcher is handed over together with the lexicon it matches")
         self._lexicon = (
             LexiconExtractor.for_dir(None)
             if lexicon is None

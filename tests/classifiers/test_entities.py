@@ -160,6 +160,8 @@ def test_hits_handed_over_give_the_entities_matching_would(lang: str) -> None:
     # The hits are what is read (no second match), unless the text spaCy sees differs.
     assert not {e.label for e in recognizer.entities(text, lang, hits=[])} & lexical
     assert {e.label for e in recognizer.entities(text + " \ud800", lang, hits=[])} & lexical
+    with pytest.raises(TypeError, match="together with the lexicon"):
+        EntityRecognizer(matcher=rules.matcher)
 
 
 def test_language_is_identified_when_not_given(recognizer: EntityRecognizer) -> None:
